@@ -1,0 +1,1 @@
+"""Prefect flows: ingestion, deletion and pruning."""

@@ -1,0 +1,1 @@
+"""Knowledge graph: model, Cypher, Neo4j/FalkorDB adapters, resolution and sampling."""

@@ -1,0 +1,74 @@
+"""Export a workspace graph for other tools: GraphML (Gephi, yEd, NetworkX) or JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape, quoteattr
+
+from kg import queries as q
+from kg.store import GraphStore
+
+
+def _node_id(label: str, props: dict[str, Any]) -> str:
+    return f"{label}:{props.get('id') or props.get('key')}"
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def export_graph(graph: GraphStore, out: Path, fmt: str = "json") -> dict[str, int]:
+    nodes = [(r["label"], dict(r["props"])) for r in graph.run(q.EXPORT_NODES)]
+    edges = graph.run(q.EXPORT_EDGES)
+    if fmt == "json":
+        payload = {
+            "nodes": [{"id": _node_id(label, p), "label": label, **p} for label, p in nodes],
+            "edges": [
+                {
+                    "source": f"{e['src_label']}:{e['src']}",
+                    "target": f"{e['dst_label']}:{e['dst']}",
+                    "type": e["type"],
+                    **dict(e["props"] or {}),
+                }
+                for e in edges
+            ],
+        }
+        out.write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")
+    elif fmt == "graphml":
+        out.write_text(_graphml(nodes, edges), encoding="utf-8")
+    else:
+        raise ValueError(f"unknown export format {fmt!r}: use json or graphml")
+    return {"nodes": len(nodes), "edges": len(edges)}
+
+
+def _graphml(nodes: list[tuple[str, dict[str, Any]]], edges: list[dict[str, Any]]) -> str:
+    node_keys = sorted({k for _, p in nodes for k in p} | {"label"})
+    edge_keys = sorted({k for e in edges for k in (e["props"] or {})} | {"type"})
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<graphml xmlns="http://graphml.graphdrawing.org/xmlns">',
+    ]
+    lines += [
+        f'  <key id="n_{k}" for="node" attr.name="{k}" attr.type="string"/>' for k in node_keys
+    ]
+    lines += [
+        f'  <key id="e_{k}" for="edge" attr.name="{k}" attr.type="string"/>' for k in edge_keys
+    ]
+    lines.append('  <graph edgedefault="directed">')
+    for label, props in nodes:
+        lines.append(f"    <node id={quoteattr(_node_id(label, props))}>")
+        for k, v in {"label": label, **props}.items():
+            lines.append(f'      <data key="n_{k}">{escape(_scalar(v))}</data>')
+        lines.append("    </node>")
+    for e in edges:
+        src, dst = f"{e['src_label']}:{e['src']}", f"{e['dst_label']}:{e['dst']}"
+        lines.append(f"    <edge source={quoteattr(src)} target={quoteattr(dst)}>")
+        for k, v in {"type": e["type"], **(e["props"] or {})}.items():
+            lines.append(f'      <data key="e_{k}">{escape(_scalar(v))}</data>')
+        lines.append("    </edge>")
+    lines += ["  </graph>", "</graphml>"]
+    return "\n".join(lines) + "\n"

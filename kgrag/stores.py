@@ -1,0 +1,48 @@
+"""Open the configured stores: Neo4j when NEO4J_URI is set, else a local FalkorDB server
+(started on demand); Qdrant server when QDRANT_URL is set, else local mode under home."""
+
+from __future__ import annotations
+
+from kg.store import GraphStore
+from kgrag.services import LocalServer, is_listening, start
+from kgrag.settings import Settings
+from retrievers.vector_index import VectorIndex
+
+
+class StoreUnavailableError(RuntimeError):
+    pass
+
+
+def local_server(settings: Settings) -> LocalServer:
+    return LocalServer(settings.falkordb_host, settings.falkordb_port, settings.falkordb_dir)
+
+
+def open_graph(settings: Settings, workspace: str) -> GraphStore:
+    if settings.uses_neo4j:
+        from kg.neo4j_store import Neo4jStore
+
+        assert settings.neo4j_uri is not None
+        return Neo4jStore(
+            settings.neo4j_uri,
+            settings.neo4j_username,
+            settings.neo4j_password.get_secret_value() if settings.neo4j_password else None,
+            workspace,
+            settings.neo4j_database,
+        )
+    from kg.falkordb_store import FalkorDBStore
+
+    if not is_listening(settings.falkordb_host, settings.falkordb_port):
+        if not settings.falkordb_autostart:
+            raise StoreUnavailableError(
+                f"no graph server on {settings.falkordb_host}:{settings.falkordb_port}: "
+                "run `kgrag up` (or set NEO4J_URI)"
+            )
+        start(local_server(settings))
+    return FalkorDBStore(settings.falkordb_host, settings.falkordb_port, workspace)
+
+
+def open_vectors(settings: Settings, workspace: str) -> VectorIndex:
+    if settings.qdrant_url:
+        key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
+        return VectorIndex(workspace, url=settings.qdrant_url, api_key=key)
+    return VectorIndex(workspace, path=settings.qdrant_path)

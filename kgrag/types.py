@@ -1,0 +1,131 @@
+"""Typed records that travel between stages. Defined once; every stage imports them here."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Lang = Literal["en", "zh"]
+
+
+def stable_hash(*parts: str, length: int = 16) -> str:
+    """Short, deterministic hex digest of the joined parts (ids must survive re-runs)."""
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+    return digest[:length]
+
+
+@dataclass(frozen=True)
+class Document:
+    """One parsed source file. `id` = hash(normalised path, content sha256)."""
+
+    id: str
+    path: str
+    title: str
+    lang: Lang
+    text: str
+    sha256: str
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A span of a document. `level` 0 = retrievable unit; `parent_id` links small units
+    (level 1) to the level-0 chunk whose text the reader gets."""
+
+    id: str
+    doc_id: str
+    idx: int
+    text: str
+    span: tuple[int, int]
+    level: int = 0
+    parent_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A named thing. `key` is the normalised name used to merge mentions across documents."""
+
+    key: str
+    name: str
+    type: str
+    lang: Lang
+
+
+@dataclass(frozen=True)
+class Mention:
+    chunk_id: str
+    entity_key: str
+    span: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Keyphrase:
+    key: str
+    text: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Triple:
+    """A predicate-argument frame: ARG0 (agent) -predicate-> ARG1 (patient), with extra
+    arguments/modifiers in `args` (e.g. ARG2, ARGM-TMP, ARGM-LOC)."""
+
+    predicate: str
+    arg0: str | None
+    arg1: str | None
+    args: dict[str, str]
+    negated: bool
+    chunk_id: str
+    sentence: str
+    span: tuple[int, int]
+
+
+@dataclass
+class ChunkAnnotations:
+    chunk_id: str
+    entities: list[Entity] = field(default_factory=list)
+    mentions: list[Mention] = field(default_factory=list)
+    keyphrases: list[Keyphrase] = field(default_factory=list)
+    triples: list[Triple] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk. `source` names the retriever(s) that found it."""
+
+    chunk_id: str
+    doc_id: str
+    text: str
+    score: float
+    source: str
+    path: str = ""
+    title: str = ""
+    span: tuple[int, int] = (0, 0)
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int
+    chunk_id: str
+    doc_id: str
+    path: str
+    title: str
+    span: tuple[int, int]
+    score: float
+    source: str
+
+
+@dataclass
+class Answer:
+    question: str
+    text: str
+    citations: list[Citation]
+    facts: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    refused: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        from dataclasses import asdict
+
+        return asdict(self)

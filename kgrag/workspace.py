@@ -1,0 +1,71 @@
+"""Per-workspace choices, fixed at first ingestion so queries use what ingestion used."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from kgrag.settings import Settings, check_workspace
+
+
+class WorkspaceConfig(BaseModel):
+    name: str
+    embed_model: str
+    chunker: str
+    chunk_max_chars: int
+    chunk_overlap_chars: int
+    spacy_model: str
+    hanlp_ner: str | None = None
+    hanlp_tok: str | None = None
+    user_dict: str | None = None
+    created_at: int = 0
+
+    @classmethod
+    def from_settings(cls, settings: Settings, name: str) -> WorkspaceConfig:
+        return cls(
+            name=check_workspace(name),
+            embed_model=settings.embed_model,
+            chunker=settings.chunker,
+            chunk_max_chars=settings.chunk_max_chars,
+            chunk_overlap_chars=settings.chunk_overlap_chars,
+            spacy_model=settings.spacy_model,
+            hanlp_ner=settings.hanlp_ner,
+            hanlp_tok=settings.hanlp_tok,
+            user_dict=settings.user_dict,
+            created_at=int(time.time()),
+        )
+
+
+def config_path(settings: Settings, name: str) -> Path:
+    return settings.workspaces_dir / f"{check_workspace(name)}.json"
+
+
+def load_config(settings: Settings, name: str) -> WorkspaceConfig | None:
+    path = config_path(settings, name)
+    if not path.exists():
+        return None
+    return WorkspaceConfig.model_validate(json.loads(path.read_text(encoding="utf-8")))
+
+
+def load_or_create_config(settings: Settings, name: str) -> WorkspaceConfig:
+    existing = load_config(settings, name)
+    if existing is not None:
+        return existing
+    config = WorkspaceConfig.from_settings(settings, name)
+    path = config_path(settings, name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(config.model_dump_json(indent=2), encoding="utf-8")
+    return config
+
+
+def delete_config(settings: Settings, name: str) -> None:
+    config_path(settings, name).unlink(missing_ok=True)
+
+
+def list_workspaces(settings: Settings) -> list[str]:
+    if not settings.workspaces_dir.exists():
+        return []
+    return sorted(p.stem for p in settings.workspaces_dir.glob("*.json"))

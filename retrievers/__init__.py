@@ -1,0 +1,1 @@
+"""Retrieval: Qdrant vector index, query analysis and linking, retrievers and fusion."""

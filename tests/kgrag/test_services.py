@@ -1,0 +1,44 @@
+"""The local FalkorDB launcher: start, answer, persist across restart (AOF), stop."""
+
+import pytest
+
+from kg.falkordb_store import FalkorDBStore
+from kgrag.services import LocalServer, ServiceError, is_listening, read_pid, start, stop
+from tests.conftest import free_port
+
+pytestmark = pytest.mark.slow
+
+
+def test_start_stop_and_data_survives_restart(tmp_path):
+    server = LocalServer("127.0.0.1", free_port(), tmp_path)
+    pid = start(server)
+    try:
+        assert pid > 0 and read_pid(server) == pid
+        assert start(server) == pid  # already running: reused, not started twice
+        store = FalkorDBStore(server.host, server.port, "persist")
+        store.run("CREATE (:Document {id: $id})", {"id": "kept"})
+        store.close()
+    finally:
+        assert stop(server) is True
+    assert not is_listening(server.host, server.port)
+    assert (tmp_path / "appendonlydir").exists()
+
+    start(server)
+    try:
+        store = FalkorDBStore(server.host, server.port, "persist")
+        assert store.document("kept") is not None
+        store.close()
+    finally:
+        stop(server)
+    assert stop(server) is False  # nothing left to stop
+
+
+def test_port_taken_by_something_else_is_a_clear_error(tmp_path):
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        with pytest.raises(ServiceError, match="not FalkorDB"):
+            start(LocalServer("127.0.0.1", port, tmp_path))

@@ -1,0 +1,68 @@
+"""VectorIndex on Qdrant local mode (real Qdrant query code) in a temp folder."""
+
+import numpy as np
+import pytest
+
+from retrievers import sparse
+from retrievers.vector_index import UnitRecord, VectorIndex, close_shared_clients
+
+
+@pytest.fixture
+def index(tmp_path):
+    idx = VectorIndex("vt", path=tmp_path / "qdrant")
+    idx.ensure(4)
+    yield idx
+    close_shared_clients()
+
+
+def _unit(uid: str, doc: str, text: str, parent: str | None = None) -> UnitRecord:
+    return UnitRecord(uid, parent or uid, doc, text, f"/{doc}.md", doc, "en", (0, len(text)))
+
+
+def test_dense_keyword_and_delete(index: VectorIndex):
+    units = [
+        _unit("a:0", "a", "Marie Curie discovered polonium."),
+        _unit("a:1", "a", "Radium glows in the dark."),
+        _unit("b:0", "b", "屠呦呦发现了青蒿素。"),
+    ]
+    vectors = np.eye(3, 4, dtype=np.float32)
+    index.upsert_units(units, vectors)
+    index.upsert_units(units, vectors)  # idempotent: same ids
+    assert index.count() == 3
+
+    dense = index.search_dense(np.array([0, 1, 0, 0], dtype=np.float32), 2)
+    assert dense[0].unit_id == "a:1" and dense[0].score == pytest.approx(1.0)
+    assert index.search_keyword("who discovered polonium", 1)[0].unit_id == "a:0"
+    assert index.search_keyword("青蒿素", 1)[0].doc_id == "b"
+
+    index.delete_document("a")
+    assert {p["doc_id"] for p in index.unit_payloads()} == {"b"}
+
+
+def test_child_units_point_at_parent_chunk(index: VectorIndex):
+    index.upsert_units(
+        [_unit("a:5", "a", "A sentence.", parent="a:0")], np.ones((1, 4), np.float32)
+    )
+    hit = index.search_dense(np.ones(4, np.float32), 1)[0]
+    assert hit.unit_id == "a:5" and hit.chunk_id == "a:0"
+
+
+def test_entity_vectors_threshold(index: VectorIndex):
+    vecs = np.array([[1, 0, 0, 0], [0.9, 0.1, 0, 0], [0, 0, 1, 0]], dtype=np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    index.upsert_entities(["curie", "m curie", "radium"], ["Curie", "M. Curie", "radium"], vecs)
+    found = index.search_entities(vecs[:1], 3, threshold=0.8)[0]
+    assert [k for k, _ in found] == ["curie", "m curie"]
+    index.delete_entities(["m curie"])
+    assert index.entity_keys() == {"curie", "radium"}
+
+
+def test_sparse_vectors_are_stable_and_saturating():
+    idx1, val1 = sparse.document_vector("radium radium radium polonium")
+    idx2, _ = sparse.document_vector("radium radium radium polonium")
+    assert idx1 == idx2
+    weights = dict(zip(idx1, val1))
+    assert weights[sparse.token_index("radium")] > weights[sparse.token_index("polonium")]
+    assert weights[sparse.token_index("radium")] < 3 * weights[sparse.token_index("polonium")]
+    assert "the" not in sparse.tokenize("the radium")
+    assert "青蒿素" in sparse.tokenize("屠呦呦发现了青蒿素")

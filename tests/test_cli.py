@@ -1,0 +1,61 @@
+"""The `kgrag` command as a user runs it (subprocess), against the test servers."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import EXAMPLES, cli_env
+
+pytestmark = pytest.mark.slow
+
+KGRAG = [sys.executable, "-m", "kgrag"]
+
+
+def _run(args: list[str], env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess:
+    proc = subprocess.run(KGRAG + args, env=env, capture_output=True, text=True, timeout=600)
+    if check:
+        assert proc.returncode == 0, proc.stderr + proc.stdout
+    return proc
+
+
+def test_ingest_status_retrieve_ask_json(tmp_path: Path, settings, workspace, prefect_harness):
+    env = cli_env(settings, workspace)
+    env["PREFECT_HOME"] = str(tmp_path / "prefect")
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    for name in ("marie-curie.md", "tu-youyou.md"):
+        (corpus / name).write_text((EXAMPLES / name).read_text(encoding="utf-8"), encoding="utf-8")
+
+    out = _run(["ingest", str(corpus)], env).stdout
+    assert "indexed 2" in out
+
+    status = json.loads(_run(["status", "--json"], env).stdout)
+    assert status["graph"]["backend"] == "falkordb"
+    assert status["graph"]["counts"]["Document"] == 2
+    assert status["vectors"]["units"] >= 2
+
+    hits = json.loads(
+        _run(["retrieve", "Where was Marie Curie born?", "--json", "-m", "dense"], env).stdout
+    )
+    assert hits["hits"][0]["path"].endswith("marie-curie.md")
+
+    answer = json.loads(_run(["ask", "Where was Marie Curie born?", "--json"], env).stdout)
+    assert answer["text"] and answer["question"] == "Where was Marie Curie born?"
+    assert answer["citations"] and answer["citations"][0]["path"].startswith(str(corpus))
+
+
+def test_errors_are_one_clear_line(settings, workspace):
+    env = cli_env(settings, workspace)
+    proc = _run(["ask", "anything?"], env, check=False)
+    assert proc.returncode == 1
+    assert "no data yet" in proc.stderr and "Traceback" not in proc.stderr
+
+    proc = _run(["ingest", "/no/such/folder"], env, check=False)
+    assert proc.returncode == 1 and "no such file or folder" in proc.stderr
+
+    env["KGRAG_LLM_MODEL"] = "/no/model.gguf"
+    proc = _run(["retrieve", "x", "-m", "warp"], env, check=False)
+    assert proc.returncode == 1 and "unknown retrieval mode" in proc.stderr
