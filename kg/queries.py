@@ -189,37 +189,36 @@ WHERE NOT e.is_hub
 RETURN c.id AS chunk_id, e.key AS key
 """
 
-# Sampling: seed entities -> chunks that mention them -> the other entities of those chunks.
-# Fan-out is capped per seed in Python (FalkorDB lacks per-row LIMIT in subqueries).
+# Sampling (k-hop): entity -> chunks that mention it, chunk -> entities it mentions, and
+# entity -> entity edges inside the sampled set. Fan-out is capped by skipping entities
+# mentioned in more than $cap chunks (hubs): FalkorDB has no per-row LIMIT in subqueries.
 NEIGHBOURHOOD_MENTIONS: Final = """
 UNWIND $keys AS key
-MATCH (e:Entity {key: key})<-[m:MENTIONS]-(c:Chunk)
+MATCH (e:Entity {key: key})
+WHERE e.mention_count <= $cap
+MATCH (e)<-[m:MENTIONS]-(c:Chunk)
 RETURN e.key AS key, c.id AS chunk_id, m.count AS count
 """
 
-NEIGHBOURHOOD_ENTITY_EDGES: Final = """
-UNWIND $keys AS key
-MATCH (a:Entity {key: key})-[r:RELATION|SAME_AS]-(b:Entity)
-RETURN a.key AS src, b.key AS dst, type(r) AS type, r.predicate AS predicate,
-       r.chunk_id AS chunk_id, r.sentence AS sentence, r.negated AS negated, r.score AS score
-"""
-
-CHUNK_MENTIONS: Final = """
+CHUNK_ENTITIES: Final = """
 UNWIND $ids AS id
 MATCH (c:Chunk {id: id})-[m:MENTIONS]->(e:Entity)
-RETURN c.id AS chunk_id, e.key AS key, m.count AS count
+RETURN c.id AS chunk_id, m.count AS count, e.key AS key, e.name AS name,
+       e.mention_count AS mention_count, e.is_hub AS is_hub
+"""
+
+ENTITY_EDGES_WITHIN: Final = """
+UNWIND $keys AS key
+MATCH (a:Entity {key: key})-[r:RELATION|SAME_AS]->(b:Entity)
+WHERE b.key IN $keys
+RETURN a.key AS src, b.key AS dst, type(r) AS type, r.predicate AS predicate,
+       r.chunk_id AS chunk_id, r.sentence AS sentence, r.negated AS negated, r.score AS score
 """
 
 CHUNK_KEYPHRASES: Final = """
 UNWIND $ids AS id
 MATCH (c:Chunk {id: id})-[h:HAS_KEYPHRASE]->(k:Keyphrase)
 RETURN c.id AS chunk_id, k.key AS key, h.score AS score
-"""
-
-ENTITY_INFO: Final = """
-UNWIND $keys AS key
-MATCH (e:Entity {key: key})
-RETURN e.key AS key, e.name AS name, e.mention_count AS mention_count, e.is_hub AS is_hub
 """
 
 EXPORT_NODES: Final = """

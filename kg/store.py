@@ -204,6 +204,13 @@ class GraphStore(ABC):
             return {}
         return {r["key"]: r for r in self.run(q.ENTITIES_BY_KEY, {"keys": list(keys)})}
 
+    def entity_keys_of_chunks(self, chunk_ids: Sequence[str]) -> list[str]:
+        """Non-hub entities mentioned in the given chunks (weak seeds from dense hits)."""
+        if not chunk_ids:
+            return []
+        rows = self.run(q.ENTITIES_OF_CHUNKS, {"ids": list(chunk_ids)})
+        return list(dict.fromkeys(str(r["key"]) for r in rows))
+
     def all_entities(self) -> list[Row]:
         return self.run(q.ALL_ENTITIES)
 

@@ -21,6 +21,10 @@ from rich.table import Table
 app = typer.Typer(help="kgrag: knowledge-graph-augmented RAG", no_args_is_help=True)
 graph_app = typer.Typer(help="Inspect and export the graph", no_args_is_help=True)
 app.add_typer(graph_app, name="graph")
+bench_app = typer.Typer(
+    help="Benchmarks: numbers printed and written as JSON", no_args_is_help=True
+)
+app.add_typer(bench_app, name="bench")
 
 console = Console()
 err = Console(stderr=True)
@@ -258,6 +262,94 @@ def graph_export(
     rt = _guard(lambda: client._runtime())
     count = _guard(lambda: export_graph(rt.graph, out, fmt))
     console.print(f"wrote {count['nodes']} nodes and {count['edges']} edges to {out}")
+
+
+# ---------------------------------------------------------------- benchmarks
+Data = Annotated[Path, typer.Option("--data", help="folder with corpus.jsonl, questions.jsonl")]
+Out = Annotated[Path | None, typer.Option("--out", help="JSON file to write")]
+Limit = Annotated[int | None, typer.Option("--limit", help="first N questions")]
+
+
+def _csv(text: str, cast: Callable[[str], T]) -> list[T]:
+    return [cast(part.strip()) for part in text.split(",") if part.strip()]
+
+
+@bench_app.command("retrieval")
+def bench_retrieval(
+    data: Data,
+    modes: Annotated[str, typer.Option("--modes")] = "dense,keyword,hybrid,graph,fused",
+    ks: Annotated[str, typer.Option("--k")] = "1,2,5,10",
+    limit: Limit = None,
+    out: Out = None,
+    reuse: Annotated[bool, typer.Option("--reuse/--no-reuse")] = True,
+) -> None:
+    """Recall@k, all-found@k, MRR, NDCG@10 and latency per mode, with BM25/dense baselines."""
+    _quiet_prefect()
+    from bench.retrieval import run_retrieval
+
+    result = _guard(lambda: run_retrieval(data, _csv(modes, str), _csv(ks, int), limit, out, reuse))
+    ing = result["ingest"]
+    console.print(
+        f"ingest: {ing['passages']} passages, {ing['indexed']} indexed in {ing['seconds']:.1f}s "
+        f"({ing['passages_per_s']:.1f}/s); stages: "
+        + ", ".join(f"{k} {v:.1f}s" for k, v in ing["stages"].items())
+    )
+    console.print(result["table"], markup=False)
+    if out:
+        console.print(f"wrote {out} and {result.get('chart')}")
+
+
+@bench_app.command("answers")
+def bench_answers(
+    data: Data,
+    limit: Limit = 20,
+    mode: Annotated[str, typer.Option("--mode")] = "fused",
+    out: Out = None,
+) -> None:
+    """Exact match, token F1 and supporting-citation rate of generated answers."""
+    _quiet_prefect()
+    from bench.retrieval import run_answers
+
+    r = _guard(lambda: run_answers(data, limit, mode, out))
+    header = "| questions | EM | token F1 | cites supporting | refused | p50 ms |"
+    cells = [
+        str(r["questions"]),
+        *(f"{100 * r[m]:.1f}" for m in ("exact_match", "token_f1", "cites_supporting", "refused")),
+        f"{r['latency_ms']['p50']:.0f}",
+    ]
+    table = f"{header}\n|{'---|' * len(cells)}\n| {' | '.join(cells)} |"
+    console.print(table, markup=False)
+
+
+@bench_app.command("extract")
+def bench_extract(
+    out: Out = None,
+    passages: Annotated[int, typer.Option("--passages")] = 200,
+    data: Annotated[Path | None, typer.Option("--data")] = None,
+) -> None:
+    """Entity and triple precision/recall/F1 per language, and extraction throughput."""
+    from bench.extract import main as extract_main
+
+    args = ["--passages", str(passages)]
+    if out:
+        args += ["--out", str(out)]
+    if data:
+        args += ["--data", str(data)]
+    extract_main(args)
+
+
+@bench_app.command("graph")
+def bench_graph(
+    data: Annotated[Path | None, typer.Option("--data")] = None,
+    limit: Limit = None,
+    out: Out = None,
+) -> None:
+    """Graph write rows/s (10k mentions) and sampling + PPR latency on a benchmark set."""
+    _quiet_prefect()
+    from bench.graph import render, run_graph_bench
+
+    result = _guard(lambda: run_graph_bench(data, limit, out))
+    console.print(render(result), markup=False)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -16,9 +16,8 @@ from kgrag.stores import open_graph, open_vectors
 from kgrag.workspace import WorkspaceConfig, load_config, load_or_create_config
 
 if TYPE_CHECKING:
-    from extractors.pipeline import Annotator
-
     from extractors.chunking import Chunker
+    from extractors.pipeline import Annotator
     from kg.store import GraphStore
     from kgrag.embed import Embedder
     from retrievers.vector_index import VectorIndex

@@ -1,0 +1,218 @@
+"""`kgrag bench retrieval` and `kgrag bench answers`: kgrag's own retrieval modes, through
+the public `Client`, against BM25 and brute-force dense baselines computed in the same run.
+
+Each passage becomes one markdown document (`# title` + text) in a workspace named after
+the corpus content, ingested by the real Prefect flow; `reuse=True` keeps a workspace whose
+corpus is unchanged, so tuning runs skip ingestion.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.baselines import bm25_rankings, dense_bruteforce_rankings
+from bench.data import Passage, Question, load_corpus, load_questions
+from bench.metrics import exact_match, ranks_of_supporting, summarize, token_f1
+from bench.report import markdown_table, plot_recall, write_json
+from kgrag.client import Client
+from kgrag.settings import Settings
+
+DEFAULT_MODES = ["dense", "keyword", "hybrid", "graph", "fused"]
+DEFAULT_KS = [1, 2, 5, 10]
+
+
+@dataclass
+class BenchCorpus:
+    """A benchmark corpus materialised as files, and the workspace that indexes it."""
+
+    name: str
+    passages: list[Passage]
+    questions: list[Question]
+    folder: Path
+    workspace: str
+
+    def passage_of(self, path: str) -> str:
+        return Path(path).stem
+
+
+def _fingerprint(passages: list[Passage]) -> str:
+    digest = hashlib.sha256()
+    for p in passages:
+        digest.update(f"{p.id}\x1f{p.title}\x1f{p.text}\x1e".encode())
+    return digest.hexdigest()[:10]
+
+
+def _safe_name(passage_id: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in passage_id)
+
+
+def prepare(data: Path, settings: Settings, limit: int | None) -> BenchCorpus:
+    passages = load_corpus(data)
+    questions = load_questions(data, limit)
+    workspace = f"bench-{_safe_name(data.name)[:30]}-{_fingerprint(passages)}"
+    folder = settings.home / "bench" / workspace
+    folder.mkdir(parents=True, exist_ok=True)
+    renamed = []
+    for p in passages:
+        name = _safe_name(p.id)
+        renamed.append(Passage(name, p.title, p.text))
+        target = folder / f"{name}.md"
+        if not target.exists():
+            target.write_text(f"# {p.title}\n\n{p.text}\n", encoding="utf-8")
+    ids = {p.id: _safe_name(p.id) for p in passages}
+    questions = [
+        Question(q.id, q.question, q.answer, [ids.get(s, s) for s in q.supporting])
+        for q in questions
+    ]
+    return BenchCorpus(data.name, renamed, questions, folder, workspace)
+
+
+def ingest(corpus: BenchCorpus, settings: Settings, reuse: bool) -> dict[str, Any]:
+    client = Client(workspace=corpus.workspace, settings=settings)
+    if not reuse:
+        client.reset()
+    started = time.perf_counter()
+    report = client.ingest(corpus.folder, show_progress=True)
+    seconds = time.perf_counter() - started
+    if report.failed:
+        raise RuntimeError(f"{len(report.failed)} passages failed to ingest: {report.failed[:3]}")
+    return {
+        "passages": len(corpus.passages),
+        "indexed": report.indexed,
+        "seconds": seconds,
+        "passages_per_s": report.indexed / seconds if report.indexed else 0.0,
+        "stages": dict(report.stages),
+    }
+
+
+def _ranked_passages(
+    corpus: BenchCorpus, client: Client, question: str, k: int, mode: str
+) -> list[str]:
+    hits = client.retrieve(question, k * 3, mode)
+    ranked: dict[str, None] = {}
+    for hit in hits:
+        ranked.setdefault(corpus.passage_of(hit.path), None)
+    return list(ranked)[:k]
+
+
+def run_retrieval(
+    data: Path,
+    modes: list[str] | None = None,
+    ks: list[int] | None = None,
+    limit: int | None = None,
+    out: Path | None = None,
+    reuse: bool = True,
+    settings: Settings | None = None,
+) -> dict[str, Any]:
+    settings = settings or Settings()
+    modes = modes or DEFAULT_MODES
+    ks = sorted(ks or DEFAULT_KS)
+    top = max(max(ks), 10)
+    corpus = prepare(data, settings, limit)
+    ingest_info = ingest(corpus, settings, reuse)
+    client = Client(workspace=corpus.workspace, settings=settings)
+    client.retrieve(corpus.questions[0].question, 1, "fused")  # load models before timing
+
+    result: dict[str, Any] = {
+        "dataset": corpus.name,
+        "ingest": ingest_info,
+        "modes": {},
+        "baselines": {},
+        "questions": [],
+    }
+    for mode in modes:
+        per_question: list[tuple[list[str], list[str]]] = []
+        latencies: list[float] = []
+        for q in corpus.questions:
+            started = time.perf_counter()
+            ranked = _ranked_passages(corpus, client, q.question, top, mode)
+            latencies.append((time.perf_counter() - started) * 1000)
+            per_question.append((ranked, q.supporting))
+            result["questions"].append(
+                {
+                    "id": q.id,
+                    "mode": mode,
+                    "ranks_of_supporting": ranks_of_supporting(ranked, q.supporting),
+                }
+            )
+        result["modes"][mode] = summarize(per_question, ks, latencies)
+
+    embedder = client._runtime().embedder
+    for name, (rankings, latencies) in {
+        "bm25": bm25_rankings(corpus.passages, corpus.questions, top),
+        "dense_bruteforce": dense_bruteforce_rankings(
+            corpus.passages, corpus.questions, embedder, top
+        ),
+    }.items():
+        pairs = [(r, q.supporting) for r, q in zip(rankings, corpus.questions)]
+        result["baselines"][name] = summarize(pairs, ks, latencies)
+
+    table = markdown_table({**result["modes"], **result["baselines"]}, ks)
+    result["table"] = table
+    if out is not None:
+        write_json(result, out)
+        result["chart"] = str(
+            plot_recall(
+                {**result["modes"], **result["baselines"]},
+                ks,
+                out.with_suffix(".png"),
+                title=f"Recall@k on {corpus.name}",
+            )
+        )
+    return result
+
+
+def run_answers(
+    data: Path,
+    limit: int | None = 20,
+    mode: str = "fused",
+    out: Path | None = None,
+    reuse: bool = True,
+    settings: Settings | None = None,
+) -> dict[str, Any]:
+    """Exact match, token F1 and how often an answer cites a supporting passage."""
+    settings = settings or Settings()
+    corpus = prepare(data, settings, limit)
+    ingest(corpus, settings, reuse)
+    client = Client(workspace=corpus.workspace, settings=settings)
+    rows = []
+    em = f1 = cited = 0.0
+    latencies = []
+    for q in corpus.questions:
+        started = time.perf_counter()
+        answer = client.ask(q.question, mode=mode)
+        latencies.append((time.perf_counter() - started) * 1000)
+        cited_ids = {corpus.passage_of(c.path) for c in answer.citations}
+        row = {
+            "id": q.id,
+            "answer": answer.text,
+            "gold": q.answer,
+            "em": exact_match(answer.text, q.answer),
+            "f1": token_f1(answer.text, q.answer),
+            "cites_supporting": bool(cited_ids & set(q.supporting)),
+            "refused": answer.refused,
+        }
+        em += row["em"]
+        f1 += row["f1"]
+        cited += row["cites_supporting"]
+        rows.append(row)
+    n = len(rows) or 1
+    latencies.sort()
+    result = {
+        "dataset": corpus.name,
+        "mode": mode,
+        "questions": len(rows),
+        "exact_match": em / n,
+        "token_f1": f1 / n,
+        "cites_supporting": cited / n,
+        "refused": sum(r["refused"] for r in rows) / n,
+        "latency_ms": {"p50": latencies[len(latencies) // 2] if latencies else 0.0},
+        "answers": rows,
+    }
+    if out is not None:
+        write_json(result, out)
+    return result
