@@ -43,7 +43,8 @@ class Embedder:
         self.model = model
         self.name = name
         self._lock = threading.Lock()
-        dim = model.get_sentence_embedding_dimension()
+        get_dim = getattr(model, "get_embedding_dimension", None)
+        dim = get_dim() if get_dim else model.get_sentence_embedding_dimension()
         if dim is None:  # pragma: no cover - every ST model we accept has one
             raise ModelNotFoundError(f"embedding model {name!r} reports no dimension")
         self.dim: int = int(dim)

@@ -1,0 +1,1 @@
+"""Benchmark support: data loading, retrieval/answer metrics, baselines and reports."""
