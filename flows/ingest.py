@@ -137,6 +137,7 @@ def index_documents(settings: Settings, workspace: str, docs: list[Document]) ->
     if not todo:
         return report
 
+    rt.vectors.ensure(rt.embedder.dim)
     started = time.perf_counter()
     chunked = [(doc, rt.chunker.chunk(doc)) for doc, _ in todo]
     report.add_time("chunk", time.perf_counter() - started)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
@@ -15,10 +16,14 @@ def _node_id(label: str, props: dict[str, Any]) -> str:
     return f"{label}:{props.get('id') or props.get('key')}"
 
 
+# XML 1.0 forbids C0 controls other than tab, newline and carriage return (PDF text often
+# carries form feeds).
+_XML_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def _scalar(value: Any) -> str:
-    if isinstance(value, list | dict):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
+    text = json.dumps(value, ensure_ascii=False) if isinstance(value, list | dict) else str(value)
+    return _XML_FORBIDDEN.sub(" ", text)
 
 
 def export_graph(graph: GraphStore, out: Path, fmt: str = "json") -> dict[str, int]:
@@ -26,7 +31,7 @@ def export_graph(graph: GraphStore, out: Path, fmt: str = "json") -> dict[str, i
     edges = graph.run(q.EXPORT_EDGES)
     if fmt == "json":
         payload = {
-            "nodes": [{"id": _node_id(label, p), "label": label, **p} for label, p in nodes],
+            "nodes": [{**p, "id": _node_id(label, p), "label": label} for label, p in nodes],
             "edges": [
                 {
                     "source": f"{e['src_label']}:{e['src']}",

@@ -7,6 +7,7 @@ contains the name of an entity mentioned in the same chunk.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Protocol
 
@@ -18,6 +19,15 @@ if TYPE_CHECKING:
     from kg.store import GraphStore
 
 
+def _name_pattern(name: str) -> re.Pattern[str]:
+    """Whole-word match where the name starts/ends with a Latin letter or digit ("US" must
+    not match inside "business"); plain substring for CJK edges, which have no spaces."""
+    folded = re.escape(name.casefold())
+    head = r"(?<![0-9a-z])" if name[:1].isascii() and name[:1].isalnum() else ""
+    tail = r"(?![0-9a-z])" if name[-1:].isascii() and name[-1:].isalnum() else ""
+    return re.compile(head + folded + tail)
+
+
 def _entity_in(text: str | None, entities: list[Entity]) -> str | None:
     """Key of the longest entity name found in `text` (case-insensitive), if any."""
     if not text:
@@ -25,7 +35,9 @@ def _entity_in(text: str | None, entities: list[Entity]) -> str | None:
     folded = text.casefold()
     best: Entity | None = None
     for ent in entities:
-        if ent.name.casefold() in folded and (best is None or len(ent.name) > len(best.name)):
+        if not ent.name or (best is not None and len(ent.name) <= len(best.name)):
+            continue
+        if _name_pattern(ent.name).search(folded):
             best = ent
     return best.key if best else None
 
