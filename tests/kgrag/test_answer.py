@@ -1,0 +1,139 @@
+"""cited_numbers / generate_answer with a fake llama-cpp-python object (no model)."""
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from kgrag.answer import cited_numbers, generate_answer
+from kgrag.context import Context
+from kgrag.prompts import REFUSAL
+from kgrag.types import Hit
+
+
+class FakeLLM:
+    """Mimics `Llama.create_chat_completion` in both its plain and its stream=True shape."""
+
+    def __init__(self, reply: str, pieces: list[str] | None = None) -> None:
+        self.reply = reply
+        self.pieces = pieces or [reply]
+        self.calls: list[dict[str, Any]] = []
+
+    def create_chat_completion(self, **kwargs: Any) -> Any:
+        self.calls.append(kwargs)
+        if kwargs.get("stream"):
+            return self._stream()
+        return {
+            "object": "chat.completion",
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": self.reply},
+                    "finish_reason": "stop",
+                }
+            ],
+        }
+
+    def _stream(self) -> Iterator[dict[str, Any]]:
+        def chunk(delta: dict[str, str], finish: str | None = None) -> dict[str, Any]:
+            return {
+                "object": "chat.completion.chunk",
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+            }
+
+        yield chunk({"role": "assistant"})
+        for piece in self.pieces:
+            yield chunk({"content": piece})
+        yield chunk({}, "stop")
+
+
+class NoCallLLM:
+    def create_chat_completion(self, **kwargs: Any) -> Any:
+        raise AssertionError("the model must not be called without sources")
+
+
+def _context(n: int) -> Context:
+    hits = [
+        Hit(f"c{i}", f"d{i}", f"text {i}", 0.5 / i, "dense+graph", f"/p{i}.md", f"T{i}", (i, 9))
+        for i in range(1, n + 1)
+    ]
+    return Context(text="[1] text 1\n\n[2] text 2", sources=hits, facts=["A -> B"])
+
+
+def _answer(llm: Any, context: Context, **kwargs: Any) -> Any:
+    return generate_answer("Q?", "en", context, llm, max_tokens=32, temperature=0.0, **kwargs)
+
+
+def test_cited_numbers_in_first_seen_order_valid_only():
+    text = "See [2] and [1], again [2]; not [7], [0] or [1234]; [3]"
+    assert cited_numbers(text, 3) == [2, 1, 3]
+    assert cited_numbers(text, 2) == [2, 1]
+    assert cited_numbers("no citations", 3) == []
+
+
+def test_answer_with_citations():
+    llm = FakeLLM("  Polonium was found by Curie [2]. See also [9].  ")
+    ctx = _context(3)
+    answer = _answer(llm, ctx)
+    assert answer.text == "Polonium was found by Curie [2]. See also [9]."
+    assert not answer.refused
+    assert [c.n for c in answer.citations] == [2]
+    cite = answer.citations[0]
+    hit = ctx.sources[1]
+    assert (cite.chunk_id, cite.doc_id, cite.path, cite.title, cite.span) == (
+        hit.chunk_id,
+        hit.doc_id,
+        hit.path,
+        hit.title,
+        hit.span,
+    )
+    assert (cite.score, cite.source) == (hit.score, "dense+graph")
+    assert answer.facts == ["A -> B"]
+    assert answer.timings["generate_ms"] >= 0
+    (call,) = llm.calls
+    assert call["max_tokens"] == 32 and call["temperature"] == 0.0
+    system, user = call["messages"]
+    assert system["role"] == "system" and REFUSAL["en"] in system["content"]
+    assert ctx.text in user["content"] and "Question: Q?" in user["content"]
+
+
+def test_streaming_answer_passes_pieces_to_on_token():
+    pieces = ["Curie", " found it", " [1]", "."]
+    llm = FakeLLM("", pieces)
+    got: list[str] = []
+    answer = _answer(llm, _context(2), on_token=got.append)
+    assert got == pieces
+    assert answer.text == "Curie found it [1]."
+    assert [c.n for c in answer.citations] == [1]
+    assert llm.calls[0]["stream"] is True
+
+
+def test_no_citation_lists_every_source():
+    answer = _answer(FakeLLM("Curie found polonium."), _context(3))
+    assert not answer.refused
+    assert [c.n for c in answer.citations] == [1, 2, 3]
+    assert [c.chunk_id for c in answer.citations] == ["c1", "c2", "c3"]
+
+
+@pytest.mark.parametrize(
+    ("lang", "reply"),
+    [("en", REFUSAL["en"] + " [1]"), ("en", "I cannot answer that."), ("zh", REFUSAL["zh"])],
+)
+def test_refusal_has_no_citations(lang: Any, reply: str):
+    answer = generate_answer(
+        "Q?", lang, _context(2), FakeLLM(reply), max_tokens=32, temperature=0.0
+    )
+    assert answer.refused
+    assert answer.citations == []
+    assert answer.text == reply
+
+
+def test_no_sources_refuses_without_calling_the_model():
+    got: list[str] = []
+    empty = Context(text="", sources=[], facts=["A -> B"])
+    answer = _answer(NoCallLLM(), empty, on_token=got.append)
+    assert answer.refused
+    assert answer.text == REFUSAL["en"]
+    assert got == [REFUSAL["en"]]
+    assert answer.citations == []
+    assert answer.facts == ["A -> B"]
