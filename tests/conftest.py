@@ -95,8 +95,14 @@ def demo_client(
 
 
 def cli_env(settings: Settings, workspace: str) -> dict[str, str]:
-    """Environment for running the `kgrag` command against the test servers."""
+    """Environment for running the `kgrag` command against the test servers (and the
+    harness's Prefect API when one runs, so each command skips starting its own)."""
+    from prefect.settings import PREFECT_API_URL
+
     env = dict(os.environ)
+    api_url = PREFECT_API_URL.value()
+    if api_url:
+        env["PREFECT_API_URL"] = str(api_url)
     env.update(
         {
             "KGRAG_HOME": str(settings.home),

@@ -23,7 +23,6 @@ def _run(args: list[str], env: dict[str, str], check: bool = True) -> subprocess
 
 def test_ingest_status_retrieve_ask_json(tmp_path: Path, settings, workspace, prefect_harness):
     env = cli_env(settings, workspace)
-    env["PREFECT_HOME"] = str(tmp_path / "prefect")
     corpus = tmp_path / "c"
     corpus.mkdir()
     for name in ("marie-curie.md", "tu-youyou.md"):
