@@ -179,37 +179,42 @@ def run_answers(
     corpus = prepare(data, settings, limit)
     ingest(corpus, settings, reuse)
     client = Client(workspace=corpus.workspace, settings=settings)
-    rows = []
-    em = f1 = cited = 0.0
+    rows: list[dict[str, Any]] = []
+    em: list[float] = []
+    f1: list[float] = []
+    cited: list[bool] = []
+    refused: list[bool] = []
     latencies = []
     for q in corpus.questions:
         started = time.perf_counter()
         answer = client.ask(q.question, mode=mode)
         latencies.append((time.perf_counter() - started) * 1000)
         cited_ids = {corpus.passage_of(c.path) for c in answer.citations}
-        row = {
-            "id": q.id,
-            "answer": answer.text,
-            "gold": q.answer,
-            "em": exact_match(answer.text, q.answer),
-            "f1": token_f1(answer.text, q.answer),
-            "cites_supporting": bool(cited_ids & set(q.supporting)),
-            "refused": answer.refused,
-        }
-        em += row["em"]
-        f1 += row["f1"]
-        cited += row["cites_supporting"]
-        rows.append(row)
+        em.append(exact_match(answer.text, q.answer))
+        f1.append(token_f1(answer.text, q.answer))
+        cited.append(bool(cited_ids & set(q.supporting)))
+        refused.append(answer.refused)
+        rows.append(
+            {
+                "id": q.id,
+                "answer": answer.text,
+                "gold": q.answer,
+                "em": em[-1],
+                "f1": f1[-1],
+                "cites_supporting": cited[-1],
+                "refused": answer.refused,
+            }
+        )
     n = len(rows) or 1
     latencies.sort()
     result = {
         "dataset": corpus.name,
         "mode": mode,
         "questions": len(rows),
-        "exact_match": em / n,
-        "token_f1": f1 / n,
-        "cites_supporting": cited / n,
-        "refused": sum(r["refused"] for r in rows) / n,
+        "exact_match": sum(em) / n,
+        "token_f1": sum(f1) / n,
+        "cites_supporting": sum(cited) / n,
+        "refused": sum(refused) / n,
         "latency_ms": {"p50": latencies[len(latencies) // 2] if latencies else 0.0},
         "answers": rows,
     }

@@ -143,17 +143,8 @@ def index_documents(settings: Settings, workspace: str, docs: list[Document]) ->
     report.add_time("chunk", time.perf_counter() - started)
 
     started = time.perf_counter()
-    vectors = [rt.chunker.embed(doc, chunks, rt.embedder) for doc, chunks in chunked]
-    report.add_time("embed", time.perf_counter() - started)
-
-    started = time.perf_counter()
-    annotations = rt.annotator.annotate(
-        [
-            (doc, chunks, vecs if all(c.level == 0 for c in chunks) else None)
-            for (doc, chunks), vecs in zip(chunked, vectors)
-        ]
-    )
-    report.add_time("annotate", time.perf_counter() - started)
+    vectors, annotations = rt.annotator.embed_and_annotate(rt.chunker, chunked)
+    report.add_time("embed+annotate", time.perf_counter() - started)
     by_doc: dict[str, list[ChunkAnnotations]] = {}
     for ann in annotations:
         by_doc.setdefault(ann.chunk_id.rsplit(":", 1)[0], []).append(ann)

@@ -2,9 +2,12 @@
 
 Hops alternate entity -> chunk -> entity: (1) chunks mentioning the seed entities,
 (2) entities those chunks (and the seed chunks) mention, (3) with `hops=2`, chunks
-mentioning those entities: the second hop a vector search misses. Entities mentioned in
-more than `max_chunks_per_entity` chunks are kept as nodes but never expanded, which caps
-fan-out and skips hubs. Relations and SAME_AS edges inside the set come in one more trip.
+mentioning those entities: the second hop a vector search misses. Hub entities are
+skipped when expanding chunks, and entities mentioned in more than
+`max_chunks_per_entity` chunks are never expanded, which caps fan-out. Relations and
+SAME_AS edges inside the set come in one more trip. Rows carry ids only; names and
+mention counts are fetched for the few entities that need them (seeds, fact endpoints),
+because parsing result rows is most of the cost of a fetch.
 """
 
 from __future__ import annotations
@@ -14,14 +17,14 @@ from dataclasses import dataclass
 
 from kg import queries as q
 from kg.sampling import RelationEdge, Subgraph, SubgraphEntity
-from kg.store import GraphStore, Row
+from kg.store import GraphStore
 
 
 @dataclass(frozen=True)
 class ExpansionConfig:
     hops: int = 2
-    max_chunks_per_entity: int = 40
-    max_chunks: int = 2_000
+    max_chunks_per_entity: int = 20
+    max_chunks: int = 600
     keyphrases: bool = False
 
 
@@ -34,7 +37,7 @@ def fetch_neighbourhood(
     cfg = config or ExpansionConfig()
     chunks: dict[str, None] = dict.fromkeys(seed_chunks)
     mentions: dict[tuple[str, str], float] = {}
-    entities: dict[str, SubgraphEntity] = {}
+    entity_keys: dict[str, None] = {}
 
     def expand_entities(keys: Sequence[str]) -> None:
         if not keys:
@@ -43,8 +46,8 @@ def fetch_neighbourhood(
             q.NEIGHBOURHOOD_MENTIONS, {"keys": list(keys), "cap": cfg.max_chunks_per_entity}
         )
         for row in rows:
-            if len(chunks) >= cfg.max_chunks:
-                break
+            if row["chunk_id"] not in chunks and len(chunks) >= cfg.max_chunks:
+                continue
             chunks.setdefault(row["chunk_id"], None)
             mentions[(row["chunk_id"], row["key"])] = float(row["count"] or 1)
 
@@ -54,8 +57,8 @@ def fetch_neighbourhood(
             return new
         for row in graph.run(q.CHUNK_ENTITIES, {"ids": list(ids)}):
             mentions[(row["chunk_id"], row["key"])] = float(row["count"] or 1)
-            if row["key"] not in entities:
-                entities[row["key"]] = _entity(row)
+            if row["key"] not in entity_keys:
+                entity_keys[row["key"]] = None
                 new.append(row["key"])
         return new
 
@@ -65,22 +68,38 @@ def fetch_neighbourhood(
         before = set(chunks)
         expand_entities(new_entities)
         new_entities = expand_chunks([c for c in chunks if c not in before])
-    missing = [k for k in seed_entities if k not in entities]
-    for row in graph.entities(missing).values():
-        entities[row["key"]] = _entity(row)
+    entity_keys.update(dict.fromkeys(seed_entities))
 
     relations: list[RelationEdge] = []
     same_as: list[tuple[str, str, float]] = []
-    for row in graph.run(q.ENTITY_EDGES_WITHIN, {"keys": list(entities)}):
+    for row in graph.run(q.ENTITY_EDGES_FROM, {"keys": list(entity_keys)}):
+        if row["dst"] not in entity_keys:
+            continue
         if row["type"] == "SAME_AS":
             same_as.append((row["src"], row["dst"], float(row["score"] or 1.0)))
         else:
             relations.append(
                 RelationEdge(
-                    row["src"], row["dst"], str(row["predicate"]), str(row["chunk_id"]),
-                    str(row["sentence"] or ""), bool(row["negated"]),
+                    row["src"],
+                    row["dst"],
+                    str(row["predicate"]),
+                    str(row["chunk_id"]),
+                    str(row["sentence"] or ""),
+                    bool(row["negated"]),
                 )
             )
+    described = {*seed_entities, *(r.src_key for r in relations), *(r.dst_key for r in relations)}
+    described.update(k for pair in same_as for k in pair[:2])
+    info = graph.entities(sorted(described))
+    entities = [
+        SubgraphEntity(
+            key=key,
+            name=str(info[key]["name"]) if key in info else key,
+            mention_count=int(info[key]["mention_count"] or 1) if key in info else 1,
+            is_hub=bool(info[key]["is_hub"]) if key in info else False,
+        )
+        for key in entity_keys
+    ]
     chunk_keyphrases: list[tuple[str, str, float]] = []
     if cfg.keyphrases and chunks:
         chunk_keyphrases = [
@@ -88,20 +107,11 @@ def fetch_neighbourhood(
             for r in graph.run(q.CHUNK_KEYPHRASES, {"ids": list(chunks)})
         ]
     return Subgraph(
-        entities=list(entities.values()),
+        entities=entities,
         chunks=list(chunks),
         keyphrases=sorted({k for _, k, _ in chunk_keyphrases}),
         mentions=[(c, e, w) for (c, e), w in mentions.items()],
         relations=relations,
         same_as=same_as,
         chunk_keyphrases=chunk_keyphrases,
-    )
-
-
-def _entity(row: Row) -> SubgraphEntity:
-    return SubgraphEntity(
-        key=str(row["key"]),
-        name=str(row.get("name") or row["key"]),
-        mention_count=int(row.get("mention_count") or 1),
-        is_hub=bool(row.get("is_hub")),
     )

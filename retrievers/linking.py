@@ -1,7 +1,7 @@
 """Query analysis and entity linking: question -> seed entities with confidences.
 
-Candidates are the question's entities and keyphrases (the same extractors ingestion
-uses). Each is linked by exact normalised key (confidence 1), else to the nearest
+Candidates are the question's entities and noun phrases / keywords (the same extractors
+ingestion uses). Each is linked by exact normalised key (confidence 1), else to the nearest
 entity-name vectors above a cosine threshold (confidence = cosine). Entities mentioned in
 the top dense hits can join as weaker seeds. Every seed says where it came from.
 """
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from kgrag.types import Entity, Keyphrase, Lang
+from kgrag.types import Entity, Lang
 
 if TYPE_CHECKING:
     from extractors.pipeline import Annotator
@@ -34,12 +34,12 @@ class QueryAnalysis:
     text: str
     lang: Lang
     entities: list[Entity] = field(default_factory=list)
-    keyphrases: list[Keyphrase] = field(default_factory=list)
+    phrases: list[str] = field(default_factory=list)
 
     def candidates(self) -> list[str]:
-        """Distinct surface strings to link: entities first, then keyphrases."""
+        """Distinct surface strings to link: entities first, then candidate phrases."""
         seen: dict[str, None] = {}
-        for text in [e.name for e in self.entities] + [k.text for k in self.keyphrases]:
+        for text in [e.name for e in self.entities] + self.phrases:
             if text.strip():
                 seen.setdefault(text.strip(), None)
         return list(seen)
@@ -54,14 +54,9 @@ class LinkingConfig:
 
 
 def analyze(question: str, annotator: Annotator) -> QueryAnalysis:
-    from extractors.lang import detect_lang
-
-    return QueryAnalysis(
-        text=question,
-        lang=detect_lang(question),
-        entities=annotator.entities_of(question),
-        keyphrases=annotator.keyphrases_of(question),
-    )
+    """The same extractors ingestion uses: entities and noun-phrase/keyword candidates."""
+    lang, entities, phrases = annotator.query_terms(question)
+    return QueryAnalysis(text=question, lang=lang, entities=entities, phrases=phrases)
 
 
 def link(

@@ -89,7 +89,7 @@ def test_second_hop_reached_only_with_two_hops(graph: FalkorDBStore):
     wide = 100  # no hub skipping here: only the hop count decides
     one = fetch_neighbourhood(graph, ["a"], [], ExpansionConfig(hops=1, max_chunks_per_entity=wide))
     assert set(one.chunks) == {"d1:0"}
-    assert {e.key for e in one.entities} == {"a", "b", "h"}
+    assert {e.key for e in one.entities} == {"a", "b"}  # the hub H is skipped
 
     two = fetch_neighbourhood(graph, ["a"], [], ExpansionConfig(hops=2, max_chunks_per_entity=wide))
     assert {"d1:0", "d1:1"} <= set(two.chunks)
@@ -101,16 +101,19 @@ def test_second_hop_reached_only_with_two_hops(graph: FalkorDBStore):
     assert ("d1:1", "c", 1.0) in two.mentions
 
 
-def test_hub_is_a_node_but_not_expanded(graph: FalkorDBStore):
+def test_hubs_are_skipped_unless_seeded(graph: FalkorDBStore):
     capped = fetch_neighbourhood(graph, ["a"], [], ExpansionConfig(hops=2, max_chunks_per_entity=3))
-    hub = {e.key: e for e in capped.entities}["h"]
-    assert hub.is_hub and hub.mention_count == 5
+    assert "h" not in {e.key for e in capped.entities}
     assert set(capped.chunks) == {"d1:0", "d1:1"}
-    assert ("d1:0", "h", 1.0) in capped.mentions
+    assert all(e != "h" for _, e, _ in capped.mentions)
 
-    # Same query, cap above the hub's mention count: its chunks do come in.
-    loose = fetch_neighbourhood(graph, ["a"], [], ExpansionConfig(hops=2, max_chunks_per_entity=5))
-    assert {"d2:0", "d2:1", "d2:2", "d3:0"} <= set(loose.chunks)
+    # A seeded hub is a node with its flags, and still expanded when under the cap.
+    seeded = fetch_neighbourhood(
+        graph, ["a", "h"], [], ExpansionConfig(hops=1, max_chunks_per_entity=5)
+    )
+    hub = {e.key: e for e in seeded.entities}["h"]
+    assert hub.is_hub and hub.mention_count == 5
+    assert {"d2:0", "d2:1", "d2:2", "d3:0"} <= set(seeded.chunks)
 
 
 def test_hub_seed_is_kept_as_node(graph: FalkorDBStore):
@@ -122,8 +125,8 @@ def test_hub_seed_is_kept_as_node(graph: FalkorDBStore):
 def test_seed_chunks_are_included_and_expanded(graph: FalkorDBStore):
     sub = fetch_neighbourhood(graph, [], ["d3:0"], ExpansionConfig(hops=1))
     assert sub.chunks == ["d3:0"]
-    assert {e.key for e in sub.entities} == {"z", "h"}
-    assert {(c, e) for c, e, _ in sub.mentions} == {("d3:0", "z"), ("d3:0", "h")}
+    assert {e.key for e in sub.entities} == {"z"}
+    assert {(c, e) for c, e, _ in sub.mentions} == {("d3:0", "z")}
 
 
 def test_max_chunks_caps_the_set(graph: FalkorDBStore):
@@ -145,7 +148,7 @@ def test_relation_and_same_as_edges_inside_the_set(graph: FalkorDBStore):
 
 
 def test_ppr_ranks_second_hop_chunk_above_unrelated_chunk(graph: FalkorDBStore):
-    # d3:0 joins as a seed chunk; it is tied to A's chunk only through the hub H.
+    # d3:0 joins as a seed chunk; it is tied to A's chunk only through the skipped hub H.
     sub = fetch_neighbourhood(
         graph, ["a"], ["d3:0"], ExpansionConfig(hops=2, max_chunks_per_entity=3)
     )
@@ -153,4 +156,3 @@ def test_ppr_ranks_second_hop_chunk_above_unrelated_chunk(graph: FalkorDBStore):
     result = personalized_pagerank(sub, {"a": 1.0}, {})
     scores = dict(result.chunks)
     assert scores["d1:0"] > scores["d1:1"] > scores.get("d3:0", 0.0)
-    assert scores.get("d3:0", 0.0) > 0.0  # reachable, through the down-weighted hub

@@ -1,0 +1,237 @@
+"""Named entities: spaCy for English; HanLP (local model) or a jieba fallback for Chinese.
+
+Every backend yields EntitySpan offsets relative to the text it was given; the pipeline
+shifts them into document offsets. Labels are mapped to one scheme (spaCy's names).
+Numeric and date types are left out: as graph nodes they join unrelated documents.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+
+from extractors.hanlp_models import load_hanlp
+from extractors.sentences import split_sentences
+from extractors.zh_tokens import Word, merge_titles
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc, Token
+
+
+class EntitySpan(NamedTuple):
+    start: int
+    end: int
+    text: str
+    label: str
+
+
+KEEP_LABELS = frozenset(
+    (
+        "PERSON", "NORP", "FAC", "ORG", "GPE", "LOC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW",
+        "LANGUAGE", "MISC",
+    )
+)
+_LEADING = re.compile(r"(?:the|The|THE)\s+")
+_TRAILING = re.compile(r"(?:['’]s|['’]|[\s,.;:!?-])+$")
+_OPENERS = "\"'“‘(《「"
+_CLOSERS = {"\"": "\"", "'": "'", "”": "“", "’": "‘", ")": "(", "》": "《", "」": "「"}
+
+
+def clean_span(text: str, start: int, end: int) -> EntitySpan | None:
+    """Trim a leading "the", a trailing possessive, quotes and edge punctuation from
+    text[start:end] (the label is filled in by the caller)."""
+    previous = None
+    while previous != (start, end):
+        previous = (start, end)
+        lead = _LEADING.match(text, start, end)
+        if lead and lead.end() < end:
+            start = lead.end()
+        trail = _TRAILING.search(text, start, end)
+        if trail and trail.start() > start:
+            end = trail.start()
+        if start < end and text[start] in _OPENERS:
+            start += 1
+        closer = text[end - 1] if end > start else ""
+        if closer in _CLOSERS and _CLOSERS[closer] not in text[start : end - 1]:
+            end -= 1  # an unmatched closing quote or bracket
+    return EntitySpan(start, end, text[start:end], "") if end > start else None
+
+
+def spacy_entities(doc: Doc) -> list[EntitySpan]:
+    spans: list[EntitySpan] = []
+    for ent in doc.ents:
+        if ent.label_ not in KEEP_LABELS:
+            continue
+        span = clean_span(doc.text, ent.start_char, ent.end_char)
+        if span is not None:
+            spans.append(span._replace(label=ent.label_))
+    return spans
+
+
+def propn_runs(doc: Doc, taken: Iterable[EntitySpan]) -> list[EntitySpan]:
+    """Runs of capitalised words with at least one proper noun that are not already an
+    entity, labelled MISC ("the film Polish Wedding" -> "Polish Wedding" besides the
+    NORP "Polish"). Used on short questions, where a missed name costs the graph lookup."""
+    known = {(span.start, span.end) for span in taken}
+    runs: list[EntitySpan] = []
+    run: list[Token] = []
+    for token in [*doc, None]:
+        if token is not None and _name_like(token):
+            run.append(token)
+            continue
+        while run and run[0].is_stop:  # "Who", "The" opening a question
+            run = run[1:]
+        if any(t.pos_ == "PROPN" for t in run):
+            span = clean_span(doc.text, run[0].idx, run[-1].idx + len(run[-1].text))
+            if span is not None and (span.start, span.end) not in known:
+                runs.append(span._replace(label="MISC"))
+        run = []
+    return runs
+
+
+def _name_like(token: Token) -> bool:
+    return token.pos_ == "PROPN" or (token.is_title and token.is_alpha)
+
+
+class ZhEntityBackend(Protocol):
+    """Chinese NER behind one interface. `words` are the jieba words of each text (the
+    pipeline segments once and shares them); a backend may ignore them."""
+
+    name: str
+
+    def recognize(
+        self, texts: Sequence[str], words: Sequence[list[Word]]
+    ) -> list[list[EntitySpan]]: ...
+
+
+_JIEBA_LABELS = {"nr": "PERSON", "nrfg": "PERSON", "nrt": "PERSON", "ns": "GPE",
+                 "nt": "ORG", "nz": "MISC", "nw": "WORK_OF_ART"}
+_ORG_SUFFIXES = frozenset(
+    (
+        "大学", "公司", "集团", "银行", "医院", "研究所", "研究院", "学院", "委员会", "政府",
+        "协会", "组织", "中心", "出版社", "电视台", "博物馆", "法院", "学校", "中学", "小学",
+        "基金会", "实验室", "报社", "俱乐部", "工厂", "事务所", "科学院", "党", "部", "局", "署",
+    )
+)
+
+
+class JiebaEntities:
+    """Proper-noun tags of jieba (person nr, place ns, organisation nt, other nz) with
+    adjacent proper nouns merged and organisation suffixes (大学, 公司, ...) absorbed;
+    titles in 《》 are works."""
+
+    name = "jieba"
+
+    def recognize(
+        self, texts: Sequence[str], words: Sequence[list[Word]]
+    ) -> list[list[EntitySpan]]:
+        return [self._from_words(text, ws) for text, ws in zip(texts, words, strict=True)]
+
+    def _from_words(self, text: str, words: list[Word]) -> list[EntitySpan]:
+        words = merge_titles(text, words)
+        spans: list[EntitySpan] = []
+        i = 0
+        while i < len(words):
+            if not _is_proper(words[i]):
+                i += 1
+                continue
+            j = i + 1
+            labels = [_label(words[i])]
+            while j < len(words) and words[j].start == words[j - 1].end:
+                if _is_proper(words[j]):
+                    labels.append(_label(words[j]))
+                elif words[j].text in _ORG_SUFFIXES:
+                    labels.append("ORG")
+                else:
+                    break
+                j += 1
+            start, end = words[i].start, words[j - 1].end
+            if end - start >= 2 or labels == ["WORK_OF_ART"]:
+                spans.append(EntitySpan(start, end, text[start:end], _merged_label(labels)))
+            i = j
+        return spans
+
+
+def _is_proper(word: Word) -> bool:
+    if word.flag == "eng":
+        return word.text[:1].isupper()
+    return word.flag in _JIEBA_LABELS
+
+
+def _label(word: Word) -> str:
+    return _JIEBA_LABELS.get(word.flag, "MISC")
+
+
+def _merged_label(labels: list[str]) -> str:
+    if labels[-1] == "ORG":
+        return "ORG"
+    if all(label == "PERSON" for label in labels):
+        return "PERSON"
+    return labels[-1]
+
+
+_HANLP_LABELS = {
+    "NR": "PERSON", "PER": "PERSON", "PERSON": "PERSON", "NS": "GPE", "GPE": "GPE",
+    "LOC": "LOC", "LOCATION": "LOC", "NT": "ORG", "ORG": "ORG", "ORGANIZATION": "ORG",
+}
+
+
+class HanlpEntities:
+    """A local HanLP NER model; with `tok` (a HanLP tokenizer, e.g. a BMES tagger) the
+    NER reads words, otherwise characters. Texts are fed sentence by sentence so a
+    transformer model never sees more than its window."""
+
+    def __init__(self, ner: str, tok: str | None = None) -> None:
+        self._ner, ner_dir = load_hanlp(ner)
+        self._tok: Any = None
+        self.name = f"hanlp:{ner_dir.name}"
+        if tok is not None:
+            self._tok, tok_dir = load_hanlp(tok)
+            self.name += f"+tok:{tok_dir.name}"
+
+    def recognize(
+        self, texts: Sequence[str], words: Sequence[list[Word]] = ()
+    ) -> list[list[EntitySpan]]:
+        pieces: list[tuple[int, int, int]] = []  # (text index, sentence start, end)
+        for n, text in enumerate(texts):
+            pieces.extend((n, a, b) for a, b in split_sentences(text, "zh"))
+        tokens = self._tokens([texts[n][a:b] for n, a, b in pieces])
+        found: list[list[EntitySpan]] = [[] for _ in texts]
+        if not pieces:
+            return found
+        outputs = self._ner([toks for toks, _ in tokens])
+        for (n, a, _), (_, offsets), output in zip(pieces, tokens, outputs, strict=True):
+            for _text, label, first, last in output:
+                mapped = _HANLP_LABELS.get(str(label).upper(), str(label).upper())
+                if mapped not in KEEP_LABELS:
+                    continue
+                start, end = a + offsets[first][0], a + offsets[last - 1][1]
+                found[n].append(EntitySpan(start, end, texts[n][start:end], mapped))
+        for spans in found:
+            spans.sort()
+        return found
+
+    def _tokens(self, sentences: list[str]) -> list[tuple[list[str], list[tuple[int, int]]]]:
+        """Tokens of each sentence with their character offsets in it."""
+        if self._tok is None:
+            return [(list(s), [(i, i + 1) for i in range(len(s))]) for s in sentences]
+        if not sentences:
+            return []
+        from hanlp.utils.span_util import bmes_to_words
+
+        result = []
+        for sentence, out in zip(sentences, self._tok([list(s) for s in sentences]), strict=True):
+            words = (
+                bmes_to_words(list(sentence), out)
+                if len(out) == len(sentence) and set(out) <= {"B", "M", "E", "S"}
+                else [str(w) for w in out]
+            )
+            offsets, pos = [], 0
+            for word in words:
+                start = sentence.find(word, pos)
+                start = pos if start < 0 else start
+                pos = start + len(word)
+                offsets.append((start, pos))
+            result.append((words, offsets))
+        return result
