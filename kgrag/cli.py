@@ -334,7 +334,7 @@ def bench_extract(
     if out:
         args += ["--out", str(out)]
     if data:
-        args += ["--data", str(data)]
+        args += ["--corpus", str(data)]
     extract_main(args)
 
 

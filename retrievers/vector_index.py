@@ -105,6 +105,7 @@ class VectorIndex:
         shared = _shared_client(url, api_key, None if url else str(path or ":memory:"))
         self._client = shared.client
         self._lock = shared.lock
+        self.local = url is None
         self.workspace = workspace
         self.chunks = f"kgrag_{workspace}_chunks"
         self.entities = f"kgrag_{workspace}_entities"
@@ -274,6 +275,43 @@ class VectorIndex:
                     wait=True,
                 )
 
+    def _exact_entity_search(
+        self, vectors: np.ndarray, k: int, threshold: float, block: int = 1024
+    ) -> list[list[tuple[str, float]]]:
+        keys: list[str] = []
+        rows: list[list[float]] = []
+        offset = None
+        with self._lock:
+            if not self._client.collection_exists(self.entities):
+                return [[] for _ in vectors]
+            while True:
+                points, offset = self._client.scroll(
+                    self.entities,
+                    limit=4096,
+                    offset=offset,
+                    with_payload=["key"],
+                    with_vectors=[DENSE],
+                )
+                for p in points:
+                    keys.append(str((p.payload or {})["key"]))
+                    rows.append(list(p.vector[DENSE]))
+                if offset is None:
+                    break
+        if not keys:
+            return [[] for _ in vectors]
+        matrix = np.asarray(rows, dtype=np.float32)
+        matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+        queries = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        top = min(k, len(keys))
+        out: list[list[tuple[str, float]]] = []
+        for start in range(0, len(queries), block):
+            scores = queries[start : start + block] @ matrix.T
+            best = np.argpartition(-scores, top - 1, axis=1)[:, :top]
+            for row, cols in zip(scores, best):
+                ranked = sorted(((float(row[c]), int(c)) for c in cols), reverse=True)
+                out.append([(keys[c], s) for s, c in ranked if s >= threshold])
+        return out
+
     def entity_keys(self) -> set[str]:
         keys: set[str] = set()
         offset = None
@@ -295,11 +333,17 @@ class VectorIndex:
     def search_entities(
         self, vectors: np.ndarray, k: int, threshold: float
     ) -> list[list[tuple[str, float]]]:
-        """Nearest entity keys per query vector, above a cosine threshold (batched)."""
+        """Nearest entity keys per query vector, above a cosine threshold (batched).
+
+        A server answers from its HNSW index. Local mode searches exhaustively one query at
+        a time (seconds per thousand queries), so for many queries the same exact search
+        is done here as one blocked matrix product over the stored vectors."""
         from qdrant_client import models
 
         if len(vectors) == 0:
             return []
+        if self.local and len(vectors) > 32:
+            return self._exact_entity_search(vectors, k, threshold)
         requests = [
             models.QueryRequest(
                 query=v.tolist(),

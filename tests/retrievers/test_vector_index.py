@@ -66,3 +66,17 @@ def test_sparse_vectors_are_stable_and_saturating():
     assert weights[sparse.token_index("radium")] < 3 * weights[sparse.token_index("polonium")]
     assert "the" not in sparse.tokenize("the radium")
     assert "青蒿素" in sparse.tokenize("屠呦呦发现了青蒿素")
+
+
+def test_many_entity_queries_match_qdrants_own_search(index: VectorIndex):
+    rng = np.random.default_rng(0)
+    vecs = rng.normal(size=(60, 4)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    keys = [f"e{i}" for i in range(60)]
+    index.upsert_entities(keys, keys, vecs)
+    batched = index.search_entities(vecs, 3, threshold=0.5)  # > 32 queries: exact numpy path
+    one_by_one = [index.search_entities(v[None, :], 3, threshold=0.5)[0] for v in vecs]
+    assert [[k for k, _ in row] for row in batched] == [[k for k, _ in row] for row in one_by_one]
+    assert all(row[0][0] == key for row, key in zip(batched, keys))
+    for a, b in zip(batched, one_by_one):
+        assert [s for _, s in a] == pytest.approx([s for _, s in b], abs=1e-5)
