@@ -10,6 +10,7 @@ fallback, keyphrases and POS-pattern triples.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -17,6 +18,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -216,6 +218,7 @@ class Annotator:
             self._chinese(chinese)
         for job in jobs:
             job.result()
+        _add_title_entities(items, results)
         for part in parts:
             part.annotations.keyphrases.extend(part.keyphrases)
         for result in results:
@@ -401,6 +404,47 @@ def _entities(spans: list[EntitySpan], lang: Lang) -> dict[str, Entity]:
         if key:
             entities.setdefault(key, Entity(key, span.text, span.label, lang))
     return entities
+
+
+_QUALIFIER = re.compile(r"\s*[(（][^)）]*[)）]\s*$")
+MAX_TITLE_WORDS = 8
+
+
+def title_entity(doc: Document) -> Entity | None:
+    """The document's subject as an entity when its title names one: a short title from
+    the document itself (a heading, <title>, docx heading), not a file name. A trailing
+    qualifier such as "Lilu (mythology)" is dropped. Chunks of the document all mention
+    it, which ties passages that mention the subject to the passage about it."""
+    title = doc.title.strip()
+    if not title or title == Path(doc.path).stem:
+        return None
+    name = _QUALIFIER.sub("", title).strip() or title
+    too_long = len(name.split()) > MAX_TITLE_WORDS if doc.lang == "en" else len(name) > 20
+    key = normalize_key(name)
+    if too_long or not key:
+        return None
+    return Entity(key, name, "TITLE", doc.lang)
+
+
+def _add_title_entities(
+    items: Sequence[tuple[Document, list[Chunk]]], results: list[ChunkAnnotations]
+) -> None:
+    by_chunk = {r.chunk_id: r for r in results}
+    for doc, chunks in items:
+        entity = title_entity(doc)
+        if entity is None:
+            continue
+        for chunk in chunks:
+            result = by_chunk.get(chunk.id)
+            if result is None:
+                continue
+            if all(e.key != entity.key for e in result.entities):
+                result.entities.append(entity)
+            if all(m.entity_key != entity.key for m in result.mentions):
+                at = chunk.text.find(entity.name)
+                start = chunk.span[0] + max(at, 0)
+                end = start + (len(entity.name) if at >= 0 else 0)
+                result.mentions.append(Mention(chunk.id, entity.key, (start, end)))
 
 
 def _add_mentions(part: _Part, spans: list[EntitySpan], lang: Lang) -> None:

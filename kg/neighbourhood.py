@@ -23,8 +23,8 @@ from kg.store import GraphStore
 @dataclass(frozen=True)
 class ExpansionConfig:
     hops: int = 2
-    max_chunks_per_entity: int = 20
-    max_chunks: int = 600
+    max_chunks_per_entity: int = 10
+    max_chunks: int = 300
     keyphrases: bool = False
 
 

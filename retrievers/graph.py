@@ -7,6 +7,7 @@ question names and what it resembles (HippoRAG 2's passage seeding).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -17,7 +18,7 @@ from kg.neighbourhood import ExpansionConfig, fetch_neighbourhood
 from kg.sampling import SamplerConfig, personalized_pagerank, random_walk_with_restart
 from kg.verbalize import verbalize
 from retrievers.fuse import Ranked
-from retrievers.linking import LinkingConfig, Seed, analyze, link
+from retrievers.linking import LinkingConfig, QueryAnalysis, Seed, analyze, link
 
 if TYPE_CHECKING:
     from kgrag.runtime import Runtime
@@ -48,15 +49,20 @@ class GraphResult:
 def graph_search(
     rt: Runtime,
     question: str,
-    vector: np.ndarray,
     dense: list[Ranked],
     k: int,
     config: GraphConfig | None = None,
+    analysis: QueryAnalysis | None = None,
+    candidate_vectors: Mapping[str, np.ndarray] | None = None,
 ) -> GraphResult:
+    """`analysis` and `candidate_vectors` may come from the caller, which can encode the
+    question and the link candidates in one model call."""
     cfg = config or GraphConfig()
-    analysis = analyze(question, rt.annotator)
+    analysis = analysis or analyze(question, rt.annotator)
     dense_ids = [r.chunk_id for r in dense]
-    seeds = link(analysis, rt.graph, rt.vectors, rt.embedder, dense_ids, cfg.linking)
+    seeds = link(
+        analysis, rt.graph, rt.vectors, rt.embedder, dense_ids, cfg.linking, candidate_vectors
+    )
     seed_chunks = {r.chunk_id: max(r.score, 1e-6) for r in dense[: cfg.seed_chunks]}
     if not seeds and not seed_chunks:
         return GraphResult([], [], [])

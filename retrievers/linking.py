@@ -8,9 +8,11 @@ the top dense hits can join as weaker seeds. Every seed says where it came from.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from kgrag.types import Entity, Lang
 
@@ -66,7 +68,10 @@ def link(
     embedder: Embedder,
     dense_chunks: Sequence[str] = (),
     config: LinkingConfig | None = None,
+    candidate_vectors: Mapping[str, np.ndarray] | None = None,
 ) -> list[Seed]:
+    """`candidate_vectors` (candidate text -> vector) saves a model call when the caller
+    encoded the candidates together with the question."""
     from extractors.normalize import normalize_key
 
     cfg = config or LinkingConfig()
@@ -86,7 +91,10 @@ def link(
         else:
             unlinked.append(text)
     if unlinked:
-        vecs = embedder.encode(unlinked)
+        if candidate_vectors is not None and all(t in candidate_vectors for t in unlinked):
+            vecs = np.stack([candidate_vectors[t] for t in unlinked])
+        else:
+            vecs = embedder.encode(unlinked)
         for text, matches in zip(
             unlinked, vectors.search_entities(vecs, cfg.neighbours, cfg.threshold)
         ):
@@ -96,4 +104,3 @@ def link(
         for key in graph.entity_keys_of_chunks(list(dense_chunks[: cfg.dense_hit_chunks])):
             offer(Seed(key, cfg.dense_hit_confidence, "dense-hit"))
     return sorted(seeds.values(), key=lambda s: (-s.confidence, s.key))
-

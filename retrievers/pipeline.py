@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 from kgrag.types import Hit
 from retrievers.fuse import FusionMethod, Ranked, fuse
+from retrievers.graph import graph_search
+from retrievers.linking import analyze
 from retrievers.vector import dense_search, keyword_search
 
 if TYPE_CHECKING:
@@ -62,8 +64,12 @@ class Retriever:
         rankings: dict[str, list[Ranked]] = {}
         facts: list[str] = []
         n = max(k, self.config.candidates)
+        uses_graph = mode in (Mode.GRAPH, Mode.FUSED)
         started = time.perf_counter()
-        vector = self.rt.embedder.encode([question])[0]
+        analysis = analyze(question, self.rt.annotator) if uses_graph else None
+        texts = [question, *(analysis.candidates() if analysis else [])]
+        vectors = self.rt.embedder.encode(texts)  # question and link candidates: one call
+        vector = vectors[0]
         timings["embed_ms"] = _ms(started)
         if mode in (Mode.DENSE, Mode.HYBRID, Mode.FUSED, Mode.GRAPH):
             started = time.perf_counter()
@@ -73,11 +79,16 @@ class Retriever:
             started = time.perf_counter()
             rankings["keyword"] = keyword_search(self.rt.vectors, question, n)
             timings["keyword_ms"] = _ms(started)
-        if mode in (Mode.GRAPH, Mode.FUSED):
-            from retrievers.graph import graph_search
-
+        if analysis is not None:
             started = time.perf_counter()
-            graph = graph_search(self.rt, question, vector, rankings.get("dense", []), n)
+            graph = graph_search(
+                self.rt,
+                question,
+                rankings.get("dense", []),
+                n,
+                analysis=analysis,
+                candidate_vectors=dict(zip(texts[1:], vectors[1:])),
+            )
             rankings["graph"] = graph.ranked
             facts = graph.facts
             timings["graph_ms"] = _ms(started)

@@ -84,13 +84,14 @@ def _shared_client(url: str | None, api_key: str | None, path: str | None) -> _S
         return _CLIENTS[key]
 
 
-def close_shared_clients() -> None:
-    """Release local folders (one client per folder per process): tests and shutdown."""
+def close_shared_clients(path: Path | str | None = None) -> None:
+    """Release local folders (one client per folder per process): the one at `path`, or
+    all of them at shutdown."""
     with _CLIENTS_LOCK:
-        for shared in _CLIENTS.values():
+        for key in [k for k in _CLIENTS if path is None or k[2] == str(path)]:
+            shared = _CLIENTS.pop(key)
             with shared.lock:
                 shared.client.close()
-        _CLIENTS.clear()
 
 
 class VectorIndex:

@@ -58,7 +58,7 @@ def store(falkordb_server: LocalServer, workspace: str) -> Iterator[FalkorDBStor
 def index(tmp_path: Path) -> Iterator[VectorIndex]:
     idx = VectorIndex("ws", path=tmp_path / "q")
     yield idx
-    close_shared_clients()
+    close_shared_clients(tmp_path / "q")
 
 
 def _key(name: str) -> str:

@@ -41,7 +41,7 @@ def test_graph_retriever_reaches_the_second_hop_and_verbalises(demo_client: Clie
     vector = rt.embedder.encode([question])[0]
     dense = dense_search(rt.vectors, vector, 5)
     for sampler in Sampler:
-        result = graph_search(rt, question, vector, dense, 5, GraphConfig(sampler=sampler))
+        result = graph_search(rt, question, dense, 5, GraphConfig(sampler=sampler))
         assert result.seeds and result.ranked
         paths = rt.graph.chunks([r.chunk_id for r in result.ranked])
         assert any(str(row["path"]).endswith("radium-institute.txt") for row in paths.values())

@@ -12,7 +12,7 @@ def index(tmp_path):
     idx = VectorIndex("vt", path=tmp_path / "qdrant")
     idx.ensure(4)
     yield idx
-    close_shared_clients()
+    close_shared_clients(tmp_path / "qdrant")
 
 
 def _unit(uid: str, doc: str, text: str, parent: str | None = None) -> UnitRecord:
