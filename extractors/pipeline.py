@@ -242,8 +242,15 @@ class Annotator:
                 runs = split_paragraphs_by_lang(chunk.text)
                 for (a, b), lang in runs:
                     parts.append(
-                        _Part(n, chunk, chunk.span[0] + a, chunk.text[a:b], lang,
-                              len(runs) == 1, result)
+                        _Part(
+                            n,
+                            chunk,
+                            chunk.span[0] + a,
+                            chunk.text[a:b],
+                            lang,
+                            len(runs) == 1,
+                            result,
+                        )
                     )
         return parts, results
 
@@ -432,7 +439,8 @@ def _add_title_entities(
     by_chunk = {r.chunk_id: r for r in results}
     for doc, chunks in items:
         entity = title_entity(doc)
-        if entity is None:
+        at_doc = doc.text.find(entity.name) if entity else -1
+        if entity is None or at_doc < 0:  # a mention must point at text
             continue
         for chunk in chunks:
             result = by_chunk.get(chunk.id)
@@ -442,9 +450,10 @@ def _add_title_entities(
                 result.entities.append(entity)
             if all(m.entity_key != entity.key for m in result.mentions):
                 at = chunk.text.find(entity.name)
-                start = chunk.span[0] + max(at, 0)
-                end = start + (len(entity.name) if at >= 0 else 0)
-                result.mentions.append(Mention(chunk.id, entity.key, (start, end)))
+                start = chunk.span[0] + at if at >= 0 else at_doc
+                result.mentions.append(
+                    Mention(chunk.id, entity.key, (start, start + len(entity.name)))
+                )
 
 
 def _add_mentions(part: _Part, spans: list[EntitySpan], lang: Lang) -> None:
