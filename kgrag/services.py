@@ -14,6 +14,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 READY_TIMEOUT_S = 15.0
 
@@ -45,11 +46,26 @@ def is_listening(host: str, port: int, timeout: float = 0.3) -> bool:
         return False
 
 
+def _probe(host: str, port: int) -> Any:
+    """A client that gives up at once: probing must not sit in redis-py's retries."""
+    import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    return redis.Redis(
+        host=host,
+        port=port,
+        socket_timeout=1,
+        socket_connect_timeout=1,
+        retry=Retry(NoBackoff(), 0),
+    )
+
+
 def _ping(host: str, port: int) -> bool:
     import redis
 
     try:
-        return bool(redis.Redis(host=host, port=port, socket_timeout=1).ping())
+        return bool(_probe(host, port).ping())
     except redis.exceptions.RedisError:
         return False
 
@@ -58,7 +74,7 @@ def _falkordb_loaded(host: str, port: int) -> bool:
     import redis
 
     try:
-        modules = redis.Redis(host=host, port=port, socket_timeout=1).module_list()
+        modules = _probe(host, port).module_list()
     except redis.exceptions.RedisError:
         return False
     names = {(m.get(b"name") or m.get("name") or b"") for m in modules}

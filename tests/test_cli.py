@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import EXAMPLES, cli_env
+from tests.conftest import EXAMPLES, cli_env, make_settings
 
 pytestmark = pytest.mark.slow
 
@@ -21,8 +21,12 @@ def _run(args: list[str], env: dict[str, str], check: bool = True) -> subprocess
     return proc
 
 
-def test_ingest_status_retrieve_ask_json(tmp_path: Path, settings, workspace, prefect_harness):
-    env = cli_env(settings, workspace)
+def test_ingest_status_retrieve_ask_json(
+    tmp_path: Path, falkordb_server, workspace, prefect_harness
+):
+    # Its own home: local Qdrant allows one process per folder, and this test's process
+    # may hold the shared test home open.
+    env = cli_env(make_settings(tmp_path / "home", falkordb_server), workspace)
     corpus = tmp_path / "c"
     corpus.mkdir()
     for name in ("marie-curie.md", "tu-youyou.md"):
@@ -46,8 +50,8 @@ def test_ingest_status_retrieve_ask_json(tmp_path: Path, settings, workspace, pr
     assert answer["citations"] and answer["citations"][0]["path"].startswith(str(corpus))
 
 
-def test_errors_are_one_clear_line(settings, workspace):
-    env = cli_env(settings, workspace)
+def test_errors_are_one_clear_line(tmp_path: Path, falkordb_server, workspace):
+    env = cli_env(make_settings(tmp_path / "home", falkordb_server), workspace)
     proc = _run(["ask", "anything?"], env, check=False)
     assert proc.returncode == 1
     assert "no data yet" in proc.stderr and "Traceback" not in proc.stderr
