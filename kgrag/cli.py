@@ -48,6 +48,7 @@ def _guard(action: Callable[[], T]) -> T:
     from kgrag.runtime import WorkspaceNotFoundError
     from kgrag.services import ServiceError
     from kgrag.stores import StoreUnavailableError
+    from retrievers.rerank import RerankerNotFoundError
 
     expected = (
         ParseError,
@@ -56,6 +57,7 @@ def _guard(action: Callable[[], T]) -> T:
         WorkspaceNotFoundError,
         ServiceError,
         StoreUnavailableError,
+        RerankerNotFoundError,
         FileNotFoundError,
         LookupError,
         ValueError,

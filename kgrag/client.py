@@ -62,11 +62,16 @@ class Client:
     # ------------------------------------------------------------ queries
     def search(self, question: str, k: int | None = None, mode: str | None = None) -> Retrieval:
         """Ranked chunks plus the graph facts and timings of the retrieval."""
-        from retrievers.pipeline import Mode, Retriever
+        from retrievers.pipeline import Mode, RetrievalConfig, Retriever
 
         rt = self._runtime()
         chosen = Mode.from_str(mode or self.settings.retrieval_mode)
-        return Retriever(rt).retrieve(question, k or self.settings.top_k, chosen)
+        config = RetrievalConfig(
+            multi_query=self.settings.multi_query,
+            rewrite=self.settings.rewrite_query,
+            rerank_candidates=self.settings.rerank_candidates,
+        )
+        return Retriever(rt, config).retrieve(question, k or self.settings.top_k, chosen)
 
     def retrieve(self, question: str, k: int = 5, mode: str | None = None) -> list[Hit]:
         """The top-k chunks for a question, without generation."""

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from extractors.pipeline import Annotator
     from kg.store import GraphStore
     from kgrag.embed import Embedder
+    from retrievers.rerank import Reranker
     from retrievers.vector_index import VectorIndex
 
 
@@ -87,6 +88,12 @@ class Runtime:
             keyphrases=self.settings.extract_keyphrases,
             triples=self.settings.extract_triples,
         )
+
+    @cached_property
+    def reranker(self) -> Reranker | None:
+        from retrievers.rerank import load_reranker
+
+        return load_reranker(self.settings.reranker_model)
 
     @cached_property
     def llm(self) -> Any:

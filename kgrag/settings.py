@@ -79,6 +79,10 @@ class Settings(BaseSettings):
     top_k: int = 5
     retrieval_mode: str = "fused"
     context_budget_tokens: int = 1500
+    reranker_model: str | None = None  # a cross-encoder name or folder; off when unset
+    rerank_candidates: int = 20
+    multi_query: int = 0  # LLM rephrasings per question (RAG-Fusion); 0 = off
+    rewrite_query: bool = False
 
     @field_validator("workspace")
     @classmethod

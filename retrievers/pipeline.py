@@ -15,6 +15,7 @@ from kgrag.types import Hit
 from retrievers.fuse import FusionMethod, Ranked, fuse
 from retrievers.graph import graph_search
 from retrievers.linking import analyze
+from retrievers.rewrite import multi_query_fuse
 from retrievers.vector import dense_search, keyword_search
 
 if TYPE_CHECKING:
@@ -45,6 +46,9 @@ class RetrievalConfig:
         default_factory=lambda: {"dense": 1.0, "keyword": 0.5, "graph": 1.0}
     )
     candidates: int = 30  # per retriever, before fusion
+    multi_query: int = 0  # LLM rephrasings retrieved and fused with the question (RAG-Fusion)
+    rewrite: bool = False  # let the LLM rewrite the question into a search query first
+    rerank_candidates: int = 20  # hits the reranker re-scores, when one is configured
 
 
 @dataclass
@@ -54,31 +58,68 @@ class Retrieval:
     timings: dict[str, float] = field(default_factory=dict)
 
 
+_GRAPH_MODES = (Mode.GRAPH, Mode.FUSED)
+
+
 class Retriever:
     def __init__(self, runtime: Runtime, config: RetrievalConfig | None = None) -> None:
         self.rt = runtime
         self.config = config or RetrievalConfig()
 
     def retrieve(self, question: str, k: int = 5, mode: Mode = Mode.FUSED) -> Retrieval:
+        """Optional query rewriting and multi-query (RAG-Fusion) run the modes once per
+        query and fuse the lists; the optional reranker and the answer both see the
+        original question."""
         timings: dict[str, float] = {}
+        queries = [question]
+        if self.config.rewrite or self.config.multi_query > 0:
+            started = time.perf_counter()
+            queries = self._queries(question)
+            timings["rewrite_ms"] = _ms(started)
+        n = max(k, self.config.candidates)
+        runs = [self._rank(q, mode, n, timings) for q in queries]
+        started = time.perf_counter()
+        if len(runs) == 1:
+            ranked = runs[0][0]
+        else:
+            ranked = multi_query_fuse([r[0] for r in runs], self.config.rrf_k)
+        facts = list(dict.fromkeys(f for _, run_facts in runs for f in run_facts))
+        reranker = self.rt.reranker
+        if reranker is None:
+            hits = self._hydrate(ranked[: k * 2])[:k]
+        else:
+            pool = self._hydrate(ranked[: max(2 * k, self.config.rerank_candidates)])
+            hits = reranker.rerank(question, pool, k)
+        timings["fuse_ms"] = _ms(started)
+        return Retrieval(hits, facts, timings)
+
+    def _queries(self, question: str) -> list[str]:
+        from extractors.lang import detect_lang
+        from retrievers.rewrite import rephrasings, rewrite_query
+
+        lang = detect_lang(question)
+        first = rewrite_query(self.rt.llm, question, lang) if self.config.rewrite else question
+        extra = rephrasings(self.rt.llm, question, self.config.multi_query, lang)
+        return list(dict.fromkeys([first, *extra]))
+
+    def _rank(
+        self, question: str, mode: Mode, n: int, timings: dict[str, float]
+    ) -> tuple[list[Ranked], list[str]]:
         rankings: dict[str, list[Ranked]] = {}
         facts: list[str] = []
-        n = max(k, self.config.candidates)
-        uses_graph = mode in (Mode.GRAPH, Mode.FUSED)
         started = time.perf_counter()
-        analysis = analyze(question, self.rt.annotator) if uses_graph else None
+        analysis = analyze(question, self.rt.annotator) if mode in _GRAPH_MODES else None
         texts = [question, *(analysis.candidates() if analysis else [])]
         vectors = self.rt.embedder.encode(texts)  # question and link candidates: one call
-        vector = vectors[0]
-        timings["embed_ms"] = _ms(started)
-        if mode in (Mode.DENSE, Mode.HYBRID, Mode.FUSED, Mode.GRAPH):
+        _add(timings, "embed_ms", started)
+        if mode is not Mode.KEYWORD:
             started = time.perf_counter()
-            rankings["dense"] = dense_search(self.rt.vectors, vector, n)
-            timings["dense_ms"] = _ms(started)
+            rankings["dense"] = dense_search(self.rt.vectors, vectors[0], n)
+            _add(timings, "dense_ms", started)
         if mode in (Mode.KEYWORD, Mode.HYBRID, Mode.FUSED):
             started = time.perf_counter()
             rankings["keyword"] = keyword_search(self.rt.vectors, question, n)
-            timings["keyword_ms"] = _ms(started)
+            _add(timings, "keyword_ms", started)
         if analysis is not None:
             started = time.perf_counter()
             graph = graph_search(
@@ -91,17 +132,12 @@ class Retriever:
             )
             rankings["graph"] = graph.ranked
             facts = graph.facts
-            timings["graph_ms"] = _ms(started)
+            _add(timings, "graph_ms", started)
             if mode is Mode.GRAPH:
                 del rankings["dense"]  # seeds only: the graph list is the ranking
-        started = time.perf_counter()
         if len(rankings) == 1:
-            ranked = next(iter(rankings.values()))
-        else:
-            ranked = fuse(rankings, self.config.fusion, self.config.weights, self.config.rrf_k)
-        hits = self._hydrate(ranked[: k * 2])[:k]
-        timings["fuse_ms"] = _ms(started)
-        return Retrieval(hits, facts, timings)
+            return next(iter(rankings.values())), facts
+        return fuse(rankings, self.config.fusion, self.config.weights, self.config.rrf_k), facts
 
     def _hydrate(self, ranked: list[Ranked]) -> list[Hit]:
         rows = self.rt.graph.chunks([r.chunk_id for r in ranked])
@@ -127,3 +163,7 @@ class Retriever:
 
 def _ms(started: float) -> float:
     return (time.perf_counter() - started) * 1000
+
+
+def _add(timings: dict[str, float], key: str, started: float) -> None:
+    timings[key] = timings.get(key, 0.0) + _ms(started)
