@@ -31,13 +31,14 @@ def open_graph(settings: Settings, workspace: str) -> GraphStore:
         )
     from kg.falkordb_store import FalkorDBStore
 
-    if not is_listening(settings.falkordb_host, settings.falkordb_port):
-        if not settings.falkordb_autostart:
-            raise StoreUnavailableError(
-                f"no graph server on {settings.falkordb_host}:{settings.falkordb_port}: "
-                "run `kgrag up` (or set NEO4J_URI)"
-            )
-        start(local_server(settings))
+    if not settings.falkordb_autostart and not is_listening(
+        settings.falkordb_host, settings.falkordb_port
+    ):
+        raise StoreUnavailableError(
+            f"no graph server on {settings.falkordb_host}:{settings.falkordb_port}: "
+            "run `kgrag up` (or set NEO4J_URI)"
+        )
+    start(local_server(settings))  # starts one, or waits while a running one loads its data
     return FalkorDBStore(settings.falkordb_host, settings.falkordb_port, workspace)
 
 

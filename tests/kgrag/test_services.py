@@ -33,6 +33,31 @@ def test_start_stop_and_data_survives_restart(tmp_path):
     assert stop(server) is False  # nothing left to stop
 
 
+def test_stop_compacts_the_log_so_a_restart_replays_no_queries(tmp_path):
+    server = LocalServer("127.0.0.1", free_port(), tmp_path)
+    start(server)
+    try:
+        store = FalkorDBStore(server.host, server.port, "compact")
+        for i in range(50):
+            store.run("CREATE (:Document {id: $id})", {"id": str(i)})
+        store.close()
+    finally:
+        stop(server)
+    log_dir = tmp_path / "appendonlydir"
+    replayed = b"".join(f.read_bytes() for f in log_dir.glob("*.incr.aof"))
+    assert b"GRAPH.QUERY" not in replayed.upper()  # the writes now live in the RDB base
+    assert any(f.stat().st_size > 500 for f in log_dir.glob("*.base.rdb"))
+
+    start(server)
+    try:
+        store = FalkorDBStore(server.host, server.port, "compact")
+        rows = store.run("MATCH (d:Document) RETURN count(d) AS n")
+        assert rows[0]["n"] == 50
+        store.close()
+    finally:
+        stop(server)
+
+
 def test_port_taken_by_something_else_is_a_clear_error(tmp_path):
     import socket
 
