@@ -5,7 +5,10 @@
 - `kgrag_<ws>_entities`: one point per graph entity name, for linking and synonym edges.
 
 Local mode (a folder) is real Qdrant code but not thread-safe and allows one client per
-folder per process, so clients are shared per location and every call takes a lock.
+folder per process, so clients are shared per location and every call takes a lock. Qdrant
+stores the points either way; in local mode searches run over an exact in-memory snapshot
+of them (`local_snapshot`), rebuilt after this process writes, because local mode's own
+search is a Python loop over every point.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from retrievers import sparse
+from retrievers.local_snapshot import Snapshot
 
 DENSE = "dense"
 KEYWORD = "keyword"
@@ -59,6 +63,8 @@ class _Shared:
     def __init__(self, client: Any) -> None:
         self.client = client
         self.lock = threading.RLock()
+        self.generation = 0  # bumped by every write; snapshots of older generations are stale
+        self.snapshots: dict[str, tuple[int, Snapshot]] = {}
 
 
 _CLIENTS: dict[tuple[str | None, str | None, str | None], _Shared] = {}
@@ -104,6 +110,7 @@ class VectorIndex:
         path: Path | str | None = None,
     ) -> None:
         shared = _shared_client(url, api_key, None if url else str(path or ":memory:"))
+        self._shared = shared
         self._client = shared.client
         self._lock = shared.lock
         self.local = url is None
@@ -148,6 +155,7 @@ class VectorIndex:
 
     def drop(self) -> None:
         with self._lock:
+            self._shared.generation += 1
             for name in (self.chunks, self.entities):
                 if self._client.collection_exists(name):
                     self._client.delete_collection(name)
@@ -181,6 +189,7 @@ class VectorIndex:
                 )
             )
         with self._lock:
+            self._shared.generation += 1
             for start in range(0, len(points), 256):
                 self._client.upsert(self.chunks, points=points[start : start + 256], wait=True)
 
@@ -193,10 +202,16 @@ class VectorIndex:
             )
         )
         with self._lock:
+            self._shared.generation += 1
             if self._client.collection_exists(self.chunks):
                 self._client.delete(self.chunks, points_selector=selector, wait=True)
 
     def search_dense(self, vector: np.ndarray, k: int) -> list[VectorHit]:
+        if self.local:
+            snap = self._snapshot(self.chunks, KEYWORD)
+            if snap is None:
+                return []
+            return _hits(snap, snap.dense_top(vector[None, :], k)[0])
         return self._query(vector.tolist(), DENSE, k)
 
     def search_keyword(self, text: str, k: int) -> list[VectorHit]:
@@ -205,7 +220,22 @@ class VectorIndex:
         indices, values = sparse.query_vector(text)
         if not indices:
             return []
+        if self.local:
+            snap = self._snapshot(self.chunks, KEYWORD)
+            return [] if snap is None else _hits(snap, snap.sparse_top(indices, values, k))
         return self._query(models.SparseVector(indices=indices, values=values), KEYWORD, k)
+
+    def _snapshot(self, collection: str, keyword: str | None) -> Snapshot | None:
+        """The current snapshot of a local collection (None when it does not exist)."""
+        with self._lock:
+            cached = self._shared.snapshots.get(collection)
+            if cached is not None and cached[0] == self._shared.generation:
+                return cached[1]
+            if not self._client.collection_exists(collection):
+                return None
+            snap = Snapshot.load(self._client, collection, DENSE, keyword)
+            self._shared.snapshots[collection] = (self._shared.generation, snap)
+            return snap
 
     def _query(self, query: Any, using: str, k: int) -> list[VectorHit]:
         with self._lock:
@@ -260,6 +290,7 @@ class VectorIndex:
             for key, name, vec in zip(keys, names, vectors)
         ]
         with self._lock:
+            self._shared.generation += 1
             for start in range(0, len(points), 512):
                 self._client.upsert(self.entities, points=points[start : start + 512], wait=True)
 
@@ -269,49 +300,13 @@ class VectorIndex:
         if not keys:
             return
         with self._lock:
+            self._shared.generation += 1
             if self._client.collection_exists(self.entities):
                 self._client.delete(
                     self.entities,
                     points_selector=models.PointIdsList(points=[point_id(k) for k in keys]),
                     wait=True,
                 )
-
-    def _exact_entity_search(
-        self, vectors: np.ndarray, k: int, threshold: float, block: int = 1024
-    ) -> list[list[tuple[str, float]]]:
-        keys: list[str] = []
-        rows: list[list[float]] = []
-        offset = None
-        with self._lock:
-            if not self._client.collection_exists(self.entities):
-                return [[] for _ in vectors]
-            while True:
-                points, offset = self._client.scroll(
-                    self.entities,
-                    limit=4096,
-                    offset=offset,
-                    with_payload=["key"],
-                    with_vectors=[DENSE],
-                )
-                for p in points:
-                    keys.append(str((p.payload or {})["key"]))
-                    rows.append(list(p.vector[DENSE]))
-                if offset is None:
-                    break
-        if not keys:
-            return [[] for _ in vectors]
-        matrix = np.asarray(rows, dtype=np.float32)
-        matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
-        queries = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-        top = min(k, len(keys))
-        out: list[list[tuple[str, float]]] = []
-        for start in range(0, len(queries), block):
-            scores = queries[start : start + block] @ matrix.T
-            best = np.argpartition(-scores, top - 1, axis=1)[:, :top]
-            for row, cols in zip(scores, best):
-                ranked = sorted(((float(row[c]), int(c)) for c in cols), reverse=True)
-                out.append([(keys[c], s) for s, c in ranked if s >= threshold])
-        return out
 
     def entity_keys(self) -> set[str]:
         keys: set[str] = set()
@@ -336,15 +331,20 @@ class VectorIndex:
     ) -> list[list[tuple[str, float]]]:
         """Nearest entity keys per query vector, above a cosine threshold (batched).
 
-        A server answers from its HNSW index. Local mode searches exhaustively one query at
-        a time (seconds per thousand queries), so for many queries the same exact search
-        is done here as one blocked matrix product over the stored vectors."""
+        A server answers from its HNSW index; local mode from the exact snapshot."""
         from qdrant_client import models
 
         if len(vectors) == 0:
             return []
-        if self.local and len(vectors) > 32:
-            return self._exact_entity_search(vectors, k, threshold)
+        if self.local:
+            snap = self._snapshot(self.entities, None)
+            if snap is None:
+                return [[] for _ in vectors]
+            out: list[list[tuple[str, float]]] = []
+            for start in range(0, len(vectors), 1024):  # bounded (queries x points) blocks
+                block = snap.dense_top(vectors[start : start + 1024], k, threshold)
+                out.extend([(str(snap.payloads[i]["key"]), s) for i, s in row] for row in block)
+            return out
         requests = [
             models.QueryRequest(
                 query=v.tolist(),
@@ -363,3 +363,19 @@ class VectorIndex:
             [(str((p.payload or {})["key"]), float(p.score)) for p in resp.points]
             for resp in responses
         ]
+
+
+def _hits(snap: Snapshot, ranked: list[tuple[int, float]]) -> list[VectorHit]:
+    hits = []
+    for position, score in ranked:
+        payload = snap.payloads[position]
+        hits.append(
+            VectorHit(
+                unit_id=payload["unit_id"],
+                chunk_id=payload["chunk_id"],
+                doc_id=payload["doc_id"],
+                score=score,
+                payload=dict(payload),
+            )
+        )
+    return hits

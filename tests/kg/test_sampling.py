@@ -145,7 +145,8 @@ def test_zero_group_weight_disables_that_group() -> None:
 
 
 def test_chunk_seeds_alone_spread_to_entities() -> None:
-    result = personalized_pagerank(chain(), {}, {"c2": 1.0})
+    config = SamplerConfig(chunk_scores_exclude_restart=False)
+    result = personalized_pagerank(chain(), {}, {"c2": 1.0}, config)
     assert result.chunks[0][0] == "c2"
     assert result.entities[0][0] == "b"
     assert "c" not in scores(result.entities)
@@ -309,8 +310,25 @@ def test_large_random_graph_is_a_proper_distribution() -> None:
         ],
     )
     seeds = {f"e{i}": float(rng.random()) for i in range(5)}
-    result = personalized_pagerank(sub, seeds, {"c0": 0.5, "c1": 0.2})
+    config = SamplerConfig(chunk_scores_exclude_restart=False)
+    result = personalized_pagerank(sub, seeds, {"c0": 0.5, "c1": 0.2}, config)
     assert_proper(result)
     total = sum(s for _, s in result.chunks) + sum(s for _, s in result.entities)
     assert total == pytest.approx(1.0, abs=1e-5)
     assert len(result.chunks) + len(result.entities) > 0.9 * (n_ent + n_chunk)
+
+    # Without the chunk seeds' restart: their group's share (0.5 of 1.5) times (1 - damping).
+    excluded = personalized_pagerank(sub, seeds, {"c0": 0.5, "c1": 0.2}, SamplerConfig())
+    total = sum(s for _, s in excluded.chunks) + sum(s for _, s in excluded.entities)
+    assert total == pytest.approx(1.0 - (0.5 / 1.5) * 0.5, abs=1e-5)
+
+
+@pytest.mark.parametrize("sampler", [personalized_pagerank, random_walk_with_restart])
+def test_seed_chunk_ranks_on_graph_support_not_on_its_own_restart(sampler) -> None:  # type: ignore[no-untyped-def]
+    """c3 is a dense hit nothing else points at; c1 is where the question's entity is."""
+    config = SamplerConfig(chunk_scores_exclude_restart=False)
+    kept = sampler(chain(), {"a": 1.0}, {"c3": 1.0}, config)
+    assert kept.chunks[0][0] == "c3"  # its restart share alone puts it first
+    excluded = sampler(chain(), {"a": 1.0}, {"c3": 1.0}, SamplerConfig())
+    assert [cid for cid, _ in excluded.chunks] == ["c1", "c3", "c2"]
+    assert scores(excluded.entities) == scores(kept.entities)  # entity scores unchanged

@@ -1,10 +1,16 @@
 """VectorIndex on Qdrant local mode (real Qdrant query code) in a temp folder."""
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
+from qdrant_client.models import SparseVector
 
 from retrievers import sparse
 from retrievers.vector_index import UnitRecord, VectorIndex, close_shared_clients
+
+SAMPLE = Path(__file__).parents[1] / "data" / "hotpot-sample" / "corpus.jsonl"
 
 
 @pytest.fixture
@@ -68,15 +74,58 @@ def test_sparse_vectors_are_stable_and_saturating():
     assert "青蒿素" in sparse.tokenize("屠呦呦发现了青蒿素")
 
 
-def test_many_entity_queries_match_qdrants_own_search(index: VectorIndex):
+def test_entity_search_matches_qdrants_own_search(index: VectorIndex):
     rng = np.random.default_rng(0)
     vecs = rng.normal(size=(60, 4)).astype(np.float32)
     vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
     keys = [f"e{i}" for i in range(60)]
     index.upsert_entities(keys, keys, vecs)
-    batched = index.search_entities(vecs, 3, threshold=0.5)  # > 32 queries: exact numpy path
-    one_by_one = [index.search_entities(v[None, :], 3, threshold=0.5)[0] for v in vecs]
-    assert [[k for k, _ in row] for row in batched] == [[k for k, _ in row] for row in one_by_one]
-    assert all(row[0][0] == key for row, key in zip(batched, keys))
-    for a, b in zip(batched, one_by_one):
-        assert [s for _, s in a] == pytest.approx([s for _, s in b], abs=1e-5)
+    ours = index.search_entities(vecs, 3, threshold=0.5)
+    for row, vec, key in zip(ours, vecs, keys):
+        theirs = _qdrant_query(index, index.entities, vec.tolist(), "dense", 3, threshold=0.5)
+        assert [k for k, _ in row] == [p.payload["key"] for p in theirs]
+        assert [s for _, s in row] == pytest.approx([p.score for p in theirs], abs=1e-5)
+        assert row[0][0] == key
+
+
+def _qdrant_query(index, collection, query, using, k, threshold=None):
+    """Qdrant local mode's own search, bypassing the snapshot."""
+    return index._client.query_points(
+        collection, query=query, using=using, limit=k, with_payload=True, score_threshold=threshold
+    ).points
+
+
+def _sample_units() -> list[UnitRecord]:
+    rows = [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines()]
+    return [_unit(f"{r['id']}:0", r["id"], r["text"]) for r in rows]
+
+
+def test_snapshot_search_matches_qdrants_own_search_and_follows_writes(index: VectorIndex):
+    units = _sample_units()
+    rng = np.random.default_rng(1)
+    vectors = rng.normal(size=(len(units), 4)).astype(np.float32)
+    index.upsert_units(units, vectors)
+    queries = ["Akkadian spirit demon", "who directed the film", "American football team city"]
+
+    def check() -> None:
+        for text in queries:
+            indices, values = sparse.query_vector(text)
+            theirs = _qdrant_query(
+                index, index.chunks, SparseVector(indices=indices, values=values), "keyword", 5
+            )
+            ours = index.search_keyword(text, 5)
+            assert ours, text
+            assert [h.score for h in ours] == pytest.approx([p.score for p in theirs], rel=1e-5)
+            assert {h.unit_id for h in ours} == {p.payload["unit_id"] for p in theirs}
+        for vec in vectors[:5]:
+            theirs = _qdrant_query(index, index.chunks, vec.tolist(), "dense", 4)
+            ours = index.search_dense(vec, 4)
+            assert [h.unit_id for h in ours] == [p.payload["unit_id"] for p in theirs]
+            assert [h.score for h in ours] == pytest.approx([p.score for p in theirs], abs=1e-5)
+
+    check()
+    gone = units[0].doc_id
+    assert any(h.doc_id == gone for h in index.search_keyword("Akkadian spirit", 20))
+    index.delete_document(gone)  # a write: the snapshot must not serve the deleted point
+    assert all(h.doc_id != gone for h in index.search_keyword("Akkadian spirit", 20))
+    check()  # document frequencies (IDF) follow the delete too
