@@ -291,11 +291,17 @@ def bench_retrieval(
 
     result = _guard(lambda: run_retrieval(data, _csv(modes, str), _csv(ks, int), limit, out, reuse))
     ing = result["ingest"]
-    console.print(
-        f"ingest: {ing['passages']} passages, {ing['indexed']} indexed in {ing['seconds']:.1f}s "
-        f"({ing['passages_per_s']:.1f}/s); stages: "
-        + ", ".join(f"{k} {v:.1f}s" for k, v in ing["stages"].items())
-    )
+    if ing["indexed"]:
+        console.print(
+            f"ingest: {ing['passages']} passages, {ing['indexed']} indexed in "
+            f"{ing['seconds']:.1f}s ({ing['passages_per_s']:.1f}/s); stages: "
+            + ", ".join(f"{k} {v:.1f}s" for k, v in ing["stages"].items())
+        )
+    else:
+        console.print(
+            f"ingest: workspace reused, {ing['passages']} passages unchanged (checked in "
+            f"{ing['seconds']:.1f}s); --no-reuse re-ingests and times it"
+        )
     console.print(result["table"], markup=False)
     if out:
         console.print(f"wrote {out} and {result.get('chart')}")

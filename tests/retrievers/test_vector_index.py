@@ -76,9 +76,9 @@ def test_sparse_vectors_are_stable_and_saturating():
 
 def test_entity_search_matches_qdrants_own_search(index: VectorIndex):
     rng = np.random.default_rng(0)
-    vecs = rng.normal(size=(60, 4)).astype(np.float32)
+    vecs = rng.normal(size=(100, 4)).astype(np.float32)  # > 64: the batch path
     vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
-    keys = [f"e{i}" for i in range(60)]
+    keys = [f"e{i}" for i in range(100)]
     index.upsert_entities(keys, keys, vecs)
     ours = index.search_entities(vecs, 3, threshold=0.5)
     for row, vec, key in zip(ours, vecs, keys):
