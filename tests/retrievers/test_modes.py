@@ -5,7 +5,7 @@ import pytest
 from kgrag.client import Client
 from kgrag.runtime import get_runtime
 from retrievers.graph import GraphConfig, Sampler, graph_search
-from retrievers.linking import analyze, link
+from retrievers.linking import LinkingConfig, analyze, link
 from retrievers.pipeline import Mode
 from retrievers.vector import dense_search
 
@@ -33,6 +33,22 @@ def test_linking_exact_and_by_vector(demo_client: Client):
     misspelt = analyze("What did Marie Curies discover?", rt.annotator)
     seeds = link(misspelt, rt.graph, rt.vectors, rt.embedder)
     assert any(s.key == "marie curie" for s in seeds), seeds
+
+
+def test_dense_hit_entities_join_as_weaker_seeds_only_when_asked(demo_client: Client):
+    rt = get_runtime(demo_client.settings, demo_client.workspace)
+    question = "Where did Pierre Curie teach?"
+    analysis = analyze(question, rt.annotator)
+    dense = [r.chunk_id for r in dense_search(rt.vectors, rt.embedder.encode([question])[0], 3)]
+    default = link(analysis, rt.graph, rt.vectors, rt.embedder, dense)
+    assert all(s.source != "dense-hit" for s in default)  # off by default (see LinkingConfig)
+
+    config = LinkingConfig(dense_hit_chunks=2, dense_hit_confidence=0.3)
+    seeds = link(analysis, rt.graph, rt.vectors, rt.embedder, dense, config)
+    from_hits = [s for s in seeds if s.source == "dense-hit"]
+    assert from_hits and all(s.confidence == 0.3 for s in from_hits)
+    mentioned = set(rt.graph.entity_keys_of_chunks(dense[:2]))
+    assert {s.key for s in from_hits} <= mentioned
 
 
 def test_graph_retriever_reaches_the_second_hop_and_verbalises(demo_client: Client):
