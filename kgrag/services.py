@@ -96,7 +96,8 @@ def _state(host: str, port: int, ours: bool) -> _State:
 def _wait_until_ready(server: LocalServer, proc: subprocess.Popen[bytes] | None) -> None:
     """Wait for PING; READY_TIMEOUT_S restarts while the server is loading its data.
     `proc` is the server just started here, None for one already running."""
-    deadline = time.monotonic() + READY_TIMEOUT_S
+    started = time.monotonic()
+    deadline = started + READY_TIMEOUT_S
     announced = False
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
@@ -107,7 +108,7 @@ def _wait_until_ready(server: LocalServer, proc: subprocess.Popen[bytes] | None)
         if state is _State.READY:
             return
         if state is _State.LOADING:
-            if not announced:
+            if not announced and time.monotonic() - started > 2.0:  # a long replay: say so
                 log.warning("FalkorDB is loading its data from %s ...", server.data_dir)
                 announced = True
             deadline = time.monotonic() + READY_TIMEOUT_S
