@@ -244,17 +244,7 @@ class VectorIndex:
             points = self._client.query_points(
                 self.chunks, query=query, using=using, limit=k, with_payload=True
             ).points
-        return [
-            VectorHit(
-                unit_id=p.payload["unit_id"],
-                chunk_id=p.payload["chunk_id"],
-                doc_id=p.payload["doc_id"],
-                score=float(p.score),
-                payload=dict(p.payload),
-            )
-            for p in points
-            if p.payload
-        ]
+        return [_hit(p.payload, float(p.score)) for p in points if p.payload]
 
     def unit_payloads(self) -> list[dict[str, Any]]:
         """Every unit's payload (no vectors): consistency checks and status."""
@@ -365,17 +355,16 @@ class VectorIndex:
         ]
 
 
+
 def _hits(snap: Snapshot, ranked: list[tuple[int, float]]) -> list[VectorHit]:
-    hits = []
-    for position, score in ranked:
-        payload = snap.payloads[position]
-        hits.append(
-            VectorHit(
-                unit_id=payload["unit_id"],
-                chunk_id=payload["chunk_id"],
-                doc_id=payload["doc_id"],
-                score=score,
-                payload=dict(payload),
-            )
-        )
-    return hits
+    return [_hit(snap.payloads[position], score) for position, score in ranked]
+
+
+def _hit(payload: dict[str, Any], score: float) -> VectorHit:
+    return VectorHit(
+        unit_id=payload["unit_id"],
+        chunk_id=payload["chunk_id"],
+        doc_id=payload["doc_id"],
+        score=score,
+        payload=dict(payload),
+    )
