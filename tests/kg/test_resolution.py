@@ -9,7 +9,6 @@ import pytest
 
 from kg.falkordb_store import FalkorDBStore
 from kg.resolution import link_triples, sync_entity_vectors
-from kgrag.services import LocalServer
 from kgrag.types import Chunk, ChunkAnnotations, Document, Entity, Mention, Triple
 from retrievers.vector_index import VectorIndex, close_shared_clients
 
@@ -43,15 +42,6 @@ class FixedEmbed:
     def __call__(self, names: list[str]) -> np.ndarray:
         self.calls.append(list(names))
         return np.stack([VECTORS[n] for n in names])
-
-
-@pytest.fixture
-def store(falkordb_server: LocalServer, workspace: str) -> Iterator[FalkorDBStore]:
-    s = FalkorDBStore(falkordb_server.host, falkordb_server.port, workspace)
-    s.ensure_schema()
-    yield s
-    s.drop()
-    s.close()
 
 
 @pytest.fixture
