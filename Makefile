@@ -32,7 +32,7 @@ test: install
 
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/mypy kgrag kg extractors retrievers flows bench
+	$(BIN)/mypy kgrag
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

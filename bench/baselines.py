@@ -15,15 +15,15 @@ from typing import Protocol
 import numpy as np
 from rank_bm25 import BM25Okapi
 
-from bench.data import Passage, Question
-from bench.metrics import CJK_CHARS
+from kgrag.bench.data import Passage, Question
+from kgrag.core.text import HAN
 
-_CJK_RUN = re.compile(f"[{CJK_CHARS}]+")
+_CJK_RUN = re.compile(f"[{HAN}]+")
 _WORD = re.compile(r"\w+")
 
 
 class TextEncoder(Protocol):
-    """What the dense baseline needs from `kgrag.embed.Embedder`."""
+    """What the dense baseline needs from `kgrag.extractors.embed.Embedder`."""
 
     def encode(self, texts: list[str]) -> np.ndarray: ...
 

@@ -12,11 +12,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from kgrag.core.errors import KgragError
+
 CORPUS_FILE = "corpus.jsonl"
 QUESTIONS_FILE = "questions.jsonl"
 
 
-class BenchDataError(ValueError):
+class BenchDataError(KgragError, ValueError):
     """A benchmark file is malformed; the message names the file and line."""
 
 

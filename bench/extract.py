@@ -31,11 +31,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from extractors.chunking import FixedChunker
-from extractors.normalize import normalize_key
-from extractors.parse import parse_text
-from extractors.pipeline import Annotator, build_annotator
-from kgrag.types import ChunkAnnotations, Document, Lang
+from kgrag.core.types import ChunkAnnotations, Document, Lang
+from kgrag.extractors.annotator import Annotator, build_annotator
+from kgrag.extractors.chunking import FixedChunker
+from kgrag.extractors.normalize import normalize_key
+from kgrag.extractors.parse import parse_text
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "bench" / "musique-dev"
@@ -157,7 +157,7 @@ def measure_throughput(
     a worker thread beside the spaCy parse), so their wall time is one stage; the
     breakdown lists each sub-stage's busy time, which overlap.
     """
-    from bench.data import load_corpus
+    from kgrag.bench.data import load_corpus
 
     rows = load_corpus(corpus, limit=passages)
     chunker = FixedChunker()
@@ -212,7 +212,7 @@ def run_extract_bench(
     HanLP NER model; `passages=0` skips the throughput part."""
     import torch
 
-    from kgrag.embed import DEFAULT_EMBED_MODEL, load_embedder
+    from kgrag.extractors.embed import DEFAULT_EMBED_MODEL, load_embedder
 
     embedder = load_embedder(embed_model or DEFAULT_EMBED_MODEL)
     quality_annotator = build_annotator(embedder=embedder, keyphrases=False)
@@ -233,7 +233,7 @@ def run_extract_bench(
         result["throughput"] = measure_throughput(annotator, passages, corpus or DEFAULT_CORPUS)
     print(render(result))
     if out is not None:
-        from bench.report import write_json
+        from kgrag.bench.report import write_json
 
         write_json(result, out)
     return result

@@ -15,16 +15,20 @@ from typing import Any
 
 import numpy as np
 
-from bench.report import write_json
-from bench.retrieval import ingest, prepare
-from kg.neighbourhood import fetch_neighbourhood
-from kg.sampling import SamplerConfig, personalized_pagerank, random_walk_with_restart
+from kgrag.bench.report import write_json
+from kgrag.bench.retrieval import ingest, prepare
 from kgrag.client import Client
+from kgrag.core.settings import Settings
+from kgrag.core.types import Chunk, ChunkAnnotations, Document, Entity, Mention
+from kgrag.extractors.lang import detect_lang
+from kgrag.kg.neighbourhood import fetch_neighbourhood
+from kgrag.kg.sampling import personalized_pagerank, random_walk_with_restart
+from kgrag.retrievers.base import Query
+from kgrag.retrievers.graph import GraphConfig
+from kgrag.retrievers.linking import link
+from kgrag.retrievers.pipeline import RetrievalConfig
+from kgrag.retrievers.vector import DenseRetriever
 from kgrag.runtime import get_runtime
-from kgrag.settings import Settings
-from kgrag.types import Chunk, ChunkAnnotations, Document, Entity, Mention
-from retrievers.linking import analyze, link
-from retrievers.vector import dense_search
 
 
 def _percentiles(values: list[float]) -> dict[str, float]:
@@ -74,34 +78,31 @@ def sampling_latency(data: Path, settings: Settings, limit: int | None) -> dict[
     corpus = prepare(data, settings, limit)
     ingest(corpus, settings, reuse=True)
     rt = get_runtime(settings, corpus.workspace)
-    config = SamplerConfig()
+    config = GraphConfig()  # what retrieval uses: seeds, expansion and sampler settings
+    dense_retriever = DenseRetriever(rt.vectors)
     link_ms: list[float] = []
     fetch_ms: list[float] = []
     ppr_ms: list[float] = []
     rwr_ms: list[float] = []
     sizes: list[int] = []
     for q in corpus.questions:
-        vector = rt.embedder.encode([q.question])[0]
-        dense = dense_search(rt.vectors, vector, 5)
+        query = Query(q.question, detect_lang(q.question), rt.embedder, rt.analyzer)
+        dense = query.ranking(dense_retriever, RetrievalConfig().candidates).hits
         started = time.perf_counter()
         seeds = link(
-            analyze(q.question, rt.annotator),
-            rt.graph,
-            rt.vectors,
-            rt.embedder,
-            [r.chunk_id for r in dense],
+            query.terms(), rt.graph, rt.entity_index, [h.chunk_id for h in dense], config.linking
         )
         link_ms.append((time.perf_counter() - started) * 1000)
         entity_seeds = {s.key: s.confidence for s in seeds}
-        chunk_seeds = {r.chunk_id: r.score for r in dense}
+        chunk_seeds = {h.chunk_id: max(h.score, 1e-6) for h in dense[: config.seed_chunks]}
         started = time.perf_counter()
-        sub = fetch_neighbourhood(rt.graph, list(entity_seeds), list(chunk_seeds))
+        sub = fetch_neighbourhood(rt.graph, list(entity_seeds), list(chunk_seeds), config.expansion)
         fetch_ms.append((time.perf_counter() - started) * 1000)
         started = time.perf_counter()
-        personalized_pagerank(sub, entity_seeds, chunk_seeds, config)
+        personalized_pagerank(sub, entity_seeds, chunk_seeds, config.sampling)
         ppr_ms.append((time.perf_counter() - started) * 1000)
         started = time.perf_counter()
-        random_walk_with_restart(sub, entity_seeds, chunk_seeds, config)
+        random_walk_with_restart(sub, entity_seeds, chunk_seeds, config.sampling)
         rwr_ms.append((time.perf_counter() - started) * 1000)
         sizes.append(len(sub.chunks) + len(sub.entities))
     total = [f + p for f, p in zip(fetch_ms, ppr_ms)]

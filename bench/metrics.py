@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from kgrag.core.text import HAN
+
 
 def _dedupe(ranked: list[str]) -> list[str]:
     return list(dict.fromkeys(ranked))
@@ -96,10 +98,8 @@ def _mean(values: list[float]) -> float:
 # --- answer metrics -------------------------------------------------------------------
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
-# CJK unified ideographs (with extension A and compatibility forms), as a regex class body.
-CJK_CHARS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 # One token per CJK character (Chinese answers have no spaces), else a run of other text.
-_TOKEN = re.compile(f"[{CJK_CHARS}]|[^\\s{CJK_CHARS}]+")
+_TOKEN = re.compile(f"[{HAN}]|[^\\s{HAN}]+")
 
 
 def _is_punct(ch: str) -> bool:

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.baselines import bm25_rankings, dense_bruteforce_rankings
-from bench.data import Passage, Question, load_corpus, load_questions
-from bench.metrics import exact_match, ranks_of_supporting, summarize, token_f1
-from bench.report import markdown_table, plot_recall, write_json
+from kgrag.bench.baselines import bm25_rankings, dense_bruteforce_rankings
+from kgrag.bench.data import Passage, Question, load_corpus, load_questions
+from kgrag.bench.metrics import exact_match, ranks_of_supporting, summarize, token_f1
+from kgrag.bench.report import markdown_table, plot_recall, write_json
 from kgrag.client import Client
-from kgrag.settings import Settings
+from kgrag.core.settings import Settings
 
 DEFAULT_MODES = ["dense", "keyword", "hybrid", "graph", "fused"]
 DEFAULT_KS = [1, 2, 5, 10]

@@ -14,11 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from extractors.sentences import split_sentences
-from kgrag.types import Chunk, Document
+from kgrag.core.errors import ConfigError
+from kgrag.core.ids import chunk_id
+from kgrag.core.types import Chunk, Document
+from kgrag.extractors.sentences import split_sentences
 
 if TYPE_CHECKING:
-    from kgrag.embed import Embedder
+    from kgrag.extractors.embed import Embedder
 
 Span = tuple[int, int]
 
@@ -101,7 +103,7 @@ def _pack(units: list[Span], max_chars: int, overlap_chars: int, breaks: set[int
 
 def _make_chunks(doc: Document, spans: list[Span], first_idx: int = 0) -> list[Chunk]:
     return [
-        Chunk(id=f"{doc.id}:{idx}", doc_id=doc.id, idx=idx, text=doc.text[a:b], span=(a, b))
+        Chunk(id=chunk_id(doc.id, idx), doc_id=doc.id, idx=idx, text=doc.text[a:b], span=(a, b))
         for idx, (a, b) in enumerate(spans, start=first_idx)
     ]
 
@@ -114,7 +116,7 @@ class FixedChunker(Chunker):
 
     def __init__(self, max_chars: int = 800, overlap_chars: int = 120) -> None:
         if max_chars <= 0 or not 0 <= overlap_chars < max_chars:
-            raise ValueError("need max_chars > 0 and 0 <= overlap_chars < max_chars")
+            raise ConfigError("need max_chars > 0 and 0 <= overlap_chars < max_chars")
         self.max_chars = max_chars
         self.overlap_chars = overlap_chars
 
@@ -141,7 +143,7 @@ class SemanticChunker(Chunker):
         max_chars: int = 1500,
     ) -> None:
         if not 0 < min_chars <= max_chars:
-            raise ValueError("need 0 < min_chars <= max_chars")
+            raise ConfigError("need 0 < min_chars <= max_chars")
         self.embedder = embedder
         self.threshold = threshold
         self.percentile = percentile
@@ -267,7 +269,7 @@ class TwoLevelChunker(Chunker):
         """`child_max_chars` defaults to min(400, parent_max_chars)."""
         child_max_chars = min(400, parent_max_chars) if child_max_chars is None else child_max_chars
         if not 0 < child_max_chars <= parent_max_chars:
-            raise ValueError("need 0 < child_max_chars <= parent_max_chars")
+            raise ConfigError("need 0 < child_max_chars <= parent_max_chars")
         self.parent_max_chars = parent_max_chars
         self.child_max_chars = child_max_chars
         self.min_child_chars = min_child_chars
@@ -284,7 +286,7 @@ class TwoLevelChunker(Chunker):
                 idx = len(chunks)
                 chunks.append(
                     Chunk(
-                        id=f"{doc.id}:{idx}", doc_id=doc.id, idx=idx, text=doc.text[a:b],
+                        id=chunk_id(doc.id, idx), doc_id=doc.id, idx=idx, text=doc.text[a:b],
                         span=(a, b), level=1, parent_id=parent.id,
                     )
                 )
@@ -317,10 +319,10 @@ def make_chunker(name: str, embedder: Embedder | None = None, **opts: Any) -> Ch
         return FixedChunker(**opts)
     if key == "semantic":
         if embedder is None:
-            raise ValueError("the semantic chunker needs an embedder")
+            raise ConfigError("the semantic chunker needs an embedder")
         return SemanticChunker(embedder, **opts)
     if key == "late":
         return LateChunker(**opts)
     if key in ("two-level", "twolevel"):
         return TwoLevelChunker(**opts)
-    raise ValueError(f"unknown chunker {name!r}; choose one of {', '.join(CHUNKER_NAMES)}")
+    raise ConfigError(f"unknown chunker {name!r}; choose one of {', '.join(CHUNKER_NAMES)}")

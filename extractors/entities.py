@@ -11,9 +11,9 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
-from extractors.hanlp_models import load_hanlp
-from extractors.sentences import split_sentences
-from extractors.zh_tokens import Word, merge_titles
+from kgrag.extractors.hanlp_models import load_hanlp
+from kgrag.extractors.sentences import split_sentences
+from kgrag.extractors.zh_tokens import Word, merge_titles
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Token

@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from kgrag.embed import ModelNotFoundError
+from kgrag.core.errors import ModelNotFoundError
 
 _LOAD_LOCK = threading.Lock()
 

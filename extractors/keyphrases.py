@@ -16,15 +16,15 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from extractors.normalize import normalize_key
-from extractors.stopwords_zh import STOPWORDS_ZH
-from extractors.zh_tokens import Word
-from kgrag.types import Keyphrase
+from kgrag.core.types import Keyphrase
+from kgrag.extractors.normalize import normalize_key
+from kgrag.extractors.stopwords_zh import STOPWORDS_ZH
+from kgrag.extractors.zh_tokens import Word
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc
 
-    from kgrag.embed import Embedder
+    from kgrag.extractors.embed import Embedder
 
 _MAX_PHRASE_TOKENS = 4
 _NUMERIC_LABELS = frozenset(

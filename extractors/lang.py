@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from kgrag.types import Lang
+from kgrag.core.text import HAN_CHAR
+from kgrag.core.types import Lang
 
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ebef]")
 _LATIN_WORD = re.compile(r"[A-Za-z\u00c0-\u024f]+")
 _LINE = re.compile(r"[^\n]+")
 
@@ -17,7 +17,7 @@ ZH_SHARE = 0.4
 
 def cjk_share(text: str) -> float:
     """Han characters / (Han characters + Latin words); 0.0 for text with neither."""
-    n_cjk = len(_CJK.findall(text))
+    n_cjk = len(HAN_CHAR.findall(text))
     n_words = len(_LATIN_WORD.findall(text))
     total = n_cjk + n_words
     return n_cjk / total if total else 0.0

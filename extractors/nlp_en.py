@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from kgrag.embed import ModelNotFoundError
+from kgrag.core.errors import ModelNotFoundError
 
 if TYPE_CHECKING:
     from spacy.language import Language

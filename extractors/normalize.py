@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from kgrag.core.text import HAN
+
 # Traditional -> simplified for common characters in names (places, people, companies).
 # A small built-in table: a full converter (OpenCC) is a download we cannot make here.
 _T2S_PAIRS = (
@@ -35,9 +37,8 @@ _T2S = str.maketrans(
     {_T2S_PAIRS[i]: _T2S_PAIRS[i + 1] for i in range(0, len(_T2S_PAIRS), 2)}
 )
 
-_CJK = r"\u3400-\u9fff\uf900-\ufaff"
 _SEPARATORS = re.compile(r"[-_/\\·・]+")
-_SPACE_NEAR_CJK = re.compile(rf"(?<=[{_CJK}])\s+|\s+(?=[{_CJK}])")
+_SPACE_NEAR_CJK = re.compile(rf"(?<=[{HAN}])\s+|\s+(?=[{HAN}])")
 _LEADING_ARTICLE = re.compile(r"^(?:the|a|an)\s+(?=\S)")
 _POSSESSIVE = re.compile(r"['’]s\b")
 

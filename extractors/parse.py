@@ -7,9 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from extractors.errors import ParseError
-from extractors.lang import detect_lang
-from extractors.readers import (
+from kgrag.core.errors import ParseError
+from kgrag.core.ids import document_id, normalised_path
+from kgrag.core.types import Document
+from kgrag.extractors.lang import detect_lang
+from kgrag.extractors.readers import (
     Extracted,
     read_docx,
     read_html,
@@ -17,7 +19,6 @@ from extractors.readers import (
     read_pdf,
     read_text,
 )
-from kgrag.types import Document, stable_hash
 
 _READERS: dict[str, tuple[str, Callable[[str, bytes], Extracted]]] = {
     ".txt": ("text", read_text),
@@ -32,11 +33,6 @@ SUPPORTED_SUFFIXES: frozenset[str] = frozenset(_READERS)
 DEFAULT_MAX_BYTES = 50_000_000
 # Language detection reads a prefix: enough to decide, cheap on long documents.
 _LANG_SAMPLE_CHARS = 20_000
-
-
-def normalised_path(path: str | Path) -> str:
-    """Absolute POSIX form of a path: the path part of a document id."""
-    return Path(path).expanduser().resolve().as_posix()
 
 
 def parse_file(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
@@ -79,7 +75,7 @@ def parse_file(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
         **extracted.meta,
     }
     return Document(
-        id=stable_hash(norm_path, sha),
+        id=document_id(norm_path, sha),
         path=norm_path,
         title=title,
         lang=lang,
@@ -107,7 +103,7 @@ def parse_text(text: str, *, path: str, title: str) -> Document:
         "headings": [],
     }
     return Document(
-        id=stable_hash(path, sha), path=path, title=title, lang=lang, text=text, sha256=sha,
+        id=document_id(path, sha), path=path, title=title, lang=lang, text=text, sha256=sha,
         meta=meta,
     )
 

@@ -11,8 +11,8 @@ import zipfile
 from dataclasses import dataclass, field
 from typing import Any
 
-from extractors.decode import DecodeError, decode_bytes
-from extractors.errors import ParseError
+from kgrag.core.errors import ParseError
+from kgrag.extractors.decode import DecodeError, decode_bytes
 
 Heading = tuple[int, int, str]  # (char offset in text, level 1-6, heading text)
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from kgrag.types import Lang
+from kgrag.core.text import HAN_CHAR
+from kgrag.core.types import Lang
 
 _ABBREVIATIONS = frozenset(
     (
@@ -60,7 +61,7 @@ def _is_wrap(text: str, block_start: int, nl: int, lang: Lang) -> bool:
     if not line or not following or line[-1] in _TERMINAL:
         return False
     if lang == "zh":
-        return len(line) >= 15 and "\u4e00" <= following <= "\u9fff"
+        return len(line) >= 15 and HAN_CHAR.match(following) is not None
     return len(line) >= 30 and following.islower()
 
 

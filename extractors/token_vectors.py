@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from extractors.chunking import embedding_units
-from kgrag.types import Chunk, Document
+from kgrag.core.types import Chunk, Document
+from kgrag.extractors.chunking import embedding_units
 
 if TYPE_CHECKING:
-    from kgrag.embed import Embedder
+    from kgrag.extractors.embed import Embedder
 
 
 @dataclass

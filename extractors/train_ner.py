@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from kgrag.core.errors import ConfigError
+
 _DEV_SHARE = 0.1
 
 
@@ -29,14 +31,14 @@ def read_ner_jsonl(data: Path) -> list[dict[str, list[str]]]:
         tags = ["O"] * len(text)
         for start, end, label in record.get("entities", []):
             if not 0 <= start < end <= len(text):
-                raise ValueError(f"{data}:{lineno}: span [{start}, {end}) outside the text")
+                raise ConfigError(f"{data}:{lineno}: span [{start}, {end}) outside the text")
             if any(tag != "O" for tag in tags[start:end]):
-                raise ValueError(f"{data}:{lineno}: overlapping entities at [{start}, {end})")
+                raise ConfigError(f"{data}:{lineno}: overlapping entities at [{start}, {end})")
             tags[start] = f"B-{label}"
             tags[start + 1 : end] = [f"I-{label}"] * (end - start - 1)
         samples.append({"token": list(text), "tag": tags})
     if not samples:
-        raise ValueError(f"{data}: no training sentences")
+        raise ConfigError(f"{data}: no training sentences")
     return samples
 
 
@@ -81,7 +83,7 @@ def train_zh_segmenter(data: Path, out: Path, epochs: int = 50) -> Path:
             tags = [t for w in words for t in _bmes(len(w))]
             samples.append({"token": list("".join(words)), "tag": tags})
     if not samples:
-        raise ValueError(f"{data}: no training sentences")
+        raise ConfigError(f"{data}: no training sentences")
     train, dev = _split(samples)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from itertools import product
 from typing import Any
 
-from extractors.hanlp_models import load_hanlp
-from extractors.triples_en import Frame
-from extractors.zh_tokens import Word, merge_titles
+from kgrag.extractors.hanlp_models import load_hanlp
+from kgrag.extractors.triples_en import Frame
+from kgrag.extractors.zh_tokens import Word, merge_titles
 
 _CLAUSE_END = frozenset("，,；;。！？!?：:…")
 _HEAD_FLAGS = frozenset(

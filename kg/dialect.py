@@ -10,19 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from kg.schema import LOOKUP_INDEXES, UNIQUE_KEYS, check_label
+from kgrag.kg.schema import LOOKUP_INDEXES, UNIQUE_KEYS, check_label
 
 
 class Backend(StrEnum):
     NEO4J = "neo4j"
     FALKORDB = "falkordb"
-
-    @classmethod
-    def from_str(cls, value: str) -> Backend:
-        try:
-            return cls(value.lower())
-        except ValueError as exc:
-            raise ValueError(f"unknown graph backend {value!r}: use neo4j or falkordb") from exc
 
 
 @dataclass(frozen=True)

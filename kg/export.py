@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from kg import queries as q
-from kg.store import GraphStore
+from kgrag.core.errors import ConfigError
+from kgrag.kg import queries as q
+from kgrag.kg.store import GraphStore
 
 
 def _node_id(label: str, props: dict[str, Any]) -> str:
@@ -46,7 +47,7 @@ def export_graph(graph: GraphStore, out: Path, fmt: str = "json") -> dict[str, i
     elif fmt == "graphml":
         out.write_text(_graphml(nodes, edges), encoding="utf-8")
     else:
-        raise ValueError(f"unknown export format {fmt!r}: use json or graphml")
+        raise ConfigError(f"unknown export format {fmt!r}: use json or graphml")
     return {"nodes": len(nodes), "edges": len(edges)}
 
 

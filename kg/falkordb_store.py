@@ -9,8 +9,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from kg.dialect import Backend, SchemaStep, is_already_exists_error
-from kg.store import GraphStore, Row
+from kgrag.kg.dialect import Backend, SchemaStep, is_already_exists_error
+from kgrag.kg.store import GraphStore, Row
 
 RETRIES = 3
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from kg import queries as q
-from kg.sampling import RelationEdge, Subgraph, SubgraphEntity
-from kg.store import GraphStore
+from kgrag.kg import queries as q
+from kgrag.kg.sampling import RelationEdge, Subgraph, SubgraphEntity
+from kgrag.kg.store import GraphStore
 
 
 @dataclass(frozen=True)
@@ -94,9 +94,9 @@ def fetch_neighbourhood(
     entities = [
         SubgraphEntity(
             key=key,
-            name=str(info[key]["name"]) if key in info else key,
-            mention_count=int(info[key]["mention_count"] or 1) if key in info else 1,
-            is_hub=bool(info[key]["is_hub"]) if key in info else False,
+            name=info[key].name if key in info else key,
+            mention_count=max(info[key].mention_count, 1) if key in info else 1,
+            is_hub=info[key].is_hub if key in info else False,
         )
         for key in entity_keys
     ]

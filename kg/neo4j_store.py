@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from kg.dialect import Backend, SchemaStep
-from kg.store import GraphStore, Row
+from kgrag.kg.dialect import Backend, SchemaStep
+from kgrag.kg.store import GraphStore, Row
 
 
 def database_name(workspace: str, default_database: str) -> str:

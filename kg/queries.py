@@ -132,27 +132,29 @@ DETACH DELETE k
 
 DELETE_ALL: Final = "MATCH (n) DETACH DELETE n"
 
-# ---------------------------------------------------------------- reads
 MARK_DOCUMENT_COMPLETE: Final = """
 MATCH (d:Document {id: $doc_id})
 SET d.complete = true
 """
 
-DOCUMENTS_BY_PATH: Final = """
-MATCH (d:Document {path: $path})
-RETURN d.id AS id, d.sha256 AS sha256, coalesce(d.complete, false) AS complete
+MARK_ENTITIES_RESOLVED: Final = """
+UNWIND $keys AS key
+MATCH (e:Entity {key: key})
+SET e.resolved = true
 """
 
-DOCUMENT_BY_ID: Final = """
-MATCH (d:Document {id: $doc_id})
-RETURN d.id AS id, d.path AS path, d.title AS title
+# ---------------------------------------------------------------- reads
+
+_DOCUMENT_FIELDS = """
+RETURN d.id AS id, d.path AS path, d.title AS title, d.lang AS lang, d.sha256 AS sha256,
+       coalesce(d.complete, false) AS complete
 """
 
-ALL_DOCUMENTS: Final = """
-MATCH (d:Document)
-RETURN d.id AS id, d.path AS path, d.title AS title, d.lang AS lang, d.sha256 AS sha256
-ORDER BY d.path
-"""
+DOCUMENTS_BY_PATH: Final = "MATCH (d:Document {path: $path})" + _DOCUMENT_FIELDS
+
+DOCUMENT_BY_ID: Final = "MATCH (d:Document {id: $doc_id})" + _DOCUMENT_FIELDS
+
+ALL_DOCUMENTS: Final = "MATCH (d:Document)" + _DOCUMENT_FIELDS + "ORDER BY d.path"
 
 CHUNK_IDS: Final = "MATCH (c:Chunk) RETURN c.id AS id"
 
@@ -173,18 +175,18 @@ COUNT_RELATIONSHIP: Final = {
     for rel in ("HAS_CHUNK", "NEXT", "PART_OF", "MENTIONS", "HAS_KEYPHRASE", "RELATION", "SAME_AS")
 }
 
-ENTITIES_BY_KEY: Final = """
-UNWIND $keys AS key
-MATCH (e:Entity {key: key})
+_ENTITY_FIELDS = """
 RETURN e.key AS key, e.name AS name, e.type AS type, e.mention_count AS mention_count,
        e.is_hub AS is_hub
 """
 
-ALL_ENTITIES: Final = """
-MATCH (e:Entity)
-RETURN e.key AS key, e.name AS name, e.type AS type, e.lang AS lang,
-       e.mention_count AS mention_count
-"""
+ENTITIES_BY_KEY: Final = "UNWIND $keys AS key MATCH (e:Entity {key: key})" + _ENTITY_FIELDS
+
+ENTITY_KEYS: Final = "MATCH (e:Entity) RETURN e.key AS key"
+
+UNRESOLVED_ENTITIES: Final = (
+    "MATCH (e:Entity) WITH e WHERE e.resolved IS NULL" + _ENTITY_FIELDS + "ORDER BY e.key"
+)
 
 ENTITIES_OF_CHUNKS: Final = """
 UNWIND $ids AS id

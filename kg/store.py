@@ -12,10 +12,11 @@ from collections.abc import Iterable, Sequence
 from itertools import pairwise
 from typing import Any
 
-from kg import queries as q
-from kg.dialect import Backend, SchemaStep, schema_steps
-from kg.resolution import link_triples
-from kgrag.types import Chunk, ChunkAnnotations, Document
+from kgrag.core.records import ChunkRecord, DocumentRecord, EntityRecord
+from kgrag.core.types import Chunk, ChunkAnnotations, Document
+from kgrag.kg import queries as q
+from kgrag.kg.dialect import Backend, SchemaStep, schema_steps
+from kgrag.kg.triple_links import link_triples
 
 Row = dict[str, Any]
 
@@ -180,29 +181,54 @@ class GraphStore(ABC):
     def clear(self) -> None:
         self.run(q.DELETE_ALL)
 
+    def mark_resolved(self, keys: Sequence[str]) -> None:
+        """Set after an entity's name vector and SAME_AS edges are written."""
+        for start in range(0, len(keys), WRITE_BATCH):
+            self.run(q.MARK_ENTITIES_RESOLVED, {"keys": list(keys[start : start + WRITE_BATCH])})
+
     # ------------------------------------------------------------ reads
-    def documents_by_path(self, path: str) -> list[Row]:
-        return self.run(q.DOCUMENTS_BY_PATH, {"path": path})
+    def documents_by_path(self, path: str) -> list[DocumentRecord]:
+        return [_document(r) for r in self.run(q.DOCUMENTS_BY_PATH, {"path": path})]
 
-    def document(self, doc_id: str) -> Row | None:
+    def document(self, doc_id: str) -> DocumentRecord | None:
         rows = self.run(q.DOCUMENT_BY_ID, {"doc_id": doc_id})
-        return rows[0] if rows else None
+        return _document(rows[0]) if rows else None
 
-    def documents(self) -> list[Row]:
-        return self.run(q.ALL_DOCUMENTS)
+    def documents(self) -> list[DocumentRecord]:
+        """Every document, complete or not, ordered by path."""
+        return [_document(r) for r in self.run(q.ALL_DOCUMENTS)]
 
     def chunk_ids(self) -> set[str]:
         return {r["id"] for r in self.run(q.CHUNK_IDS)}
 
-    def chunks(self, ids: Sequence[str]) -> dict[str, Row]:
+    def chunks(self, ids: Sequence[str]) -> dict[str, ChunkRecord]:
         if not ids:
             return {}
-        return {r["id"]: r for r in self.run(q.CHUNKS_BY_ID, {"ids": list(ids)})}
+        return {
+            r["id"]: ChunkRecord(
+                id=str(r["id"]),
+                doc_id=str(r["doc_id"]),
+                text=str(r["text"]),
+                level=int(r["level"] or 0),
+                span=(int(r["span_start"] or 0), int(r["span_end"] or 0)),
+                path=str(r["path"] or ""),
+                title=str(r["title"] or ""),
+            )
+            for r in self.run(q.CHUNKS_BY_ID, {"ids": list(ids)})
+        }
 
-    def entities(self, keys: Sequence[str]) -> dict[str, Row]:
+    def entities(self, keys: Sequence[str]) -> dict[str, EntityRecord]:
         if not keys:
             return {}
-        return {r["key"]: r for r in self.run(q.ENTITIES_BY_KEY, {"keys": list(keys)})}
+        return {
+            r["key"]: _entity(r) for r in self.run(q.ENTITIES_BY_KEY, {"keys": list(keys)})
+        }
+
+    def entity_keys(self) -> set[str]:
+        return {str(r["key"]) for r in self.run(q.ENTITY_KEYS)}
+
+    def unresolved_entities(self) -> list[EntityRecord]:
+        return [_entity(r) for r in self.run(q.UNRESOLVED_ENTITIES)]
 
     def entity_keys_of_chunks(self, chunk_ids: Sequence[str]) -> list[str]:
         """Non-hub entities mentioned in the given chunks (weak seeds from dense hits)."""
@@ -211,12 +237,30 @@ class GraphStore(ABC):
         rows = self.run(q.ENTITIES_OF_CHUNKS, {"ids": list(chunk_ids)})
         return list(dict.fromkeys(str(r["key"]) for r in rows))
 
-    def all_entities(self) -> list[Row]:
-        return self.run(q.ALL_ENTITIES)
-
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
         for name, stmt in {**q.COUNT_LABEL, **q.COUNT_RELATIONSHIP}.items():
             rows = self.run(stmt)
             out[name] = int(rows[0]["n"]) if rows else 0
         return out
+
+
+def _document(row: Row) -> DocumentRecord:
+    return DocumentRecord(
+        id=str(row["id"]),
+        path=str(row["path"] or ""),
+        title=str(row["title"] or ""),
+        lang=row["lang"] or "en",
+        sha256=str(row["sha256"] or ""),
+        complete=bool(row["complete"]),
+    )
+
+
+def _entity(row: Row) -> EntityRecord:
+    return EntityRecord(
+        key=str(row["key"]),
+        name=str(row["name"] or row["key"]),
+        type=str(row["type"] or ""),
+        mention_count=int(row["mention_count"] or 0),
+        is_hub=bool(row["is_hub"]),
+    )

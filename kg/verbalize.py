@@ -8,17 +8,11 @@ token budget so the graph never crowds the passages out of the context window.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from kg.sampling import SampleResult, Subgraph
-
-# CJK ideographs (basic, extension A, compatibility), kana, Hangul syllables, CJK
-# punctuation and full-width forms: scripts where tokenizers spend about a token a character.
-_CJK = re.compile(
-    "[\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]"
-)
+from kgrag.core.text import count_tokens
+from kgrag.kg.sampling import SampleResult, Subgraph
 
 
 @dataclass(frozen=True)
@@ -29,14 +23,6 @@ class Fact:
     text: str
     chunk_id: str
     score: float
-
-
-def count_tokens(text: str) -> int:
-    """Approximate LLM token count without loading a tokenizer: one token per CJK
-    character, and one per four characters (rounded up) of everything else, the usual
-    rule of thumb for English BPE vocabularies. Good enough for budgeting, not billing."""
-    cjk = len(_CJK.findall(text))
-    return cjk + math.ceil((len(text) - cjk) / 4)
 
 
 def verbalize(

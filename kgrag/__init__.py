@@ -13,7 +13,7 @@ __all__ = ["Client", "Settings", "__version__"]
 
 if TYPE_CHECKING:
     from kgrag.client import Client
-    from kgrag.settings import Settings
+    from kgrag.core.settings import Settings
 
 
 def __getattr__(name: str) -> Any:
@@ -22,7 +22,7 @@ def __getattr__(name: str) -> Any:
 
         return Client
     if name == "Settings":
-        from kgrag.settings import Settings
+        from kgrag.core.settings import Settings
 
         return Settings
     raise AttributeError(f"module 'kgrag' has no attribute {name!r}")

@@ -13,19 +13,22 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kgrag.core.settings import Settings, check_workspace, load_settings
+from kgrag.core.types import Answer, Hit
 from kgrag.runtime import Runtime, drop_runtime, get_runtime
-from kgrag.settings import Settings, check_workspace
-from kgrag.types import Answer, Hit
 
 if TYPE_CHECKING:
-    from flows.ingest import IngestReport
-    from retrievers.pipeline import Retrieval
+    from kgrag.indexing.report import IngestReport
+    from kgrag.kg.store import GraphStore
+    from kgrag.retrievers.pipeline import Retrieval
 
 
 class Client:
     def __init__(self, workspace: str | None = None, settings: Settings | None = None) -> None:
-        self.settings = settings or Settings()
-        self.workspace = check_workspace(workspace or self.settings.workspace)
+        self.settings = settings or load_settings()
+        self.workspace = check_workspace(
+            self.settings.workspace if workspace is None else workspace
+        )
 
     def _runtime(self, create: bool = False) -> Runtime:
         return get_runtime(self.settings, self.workspace, create=create)
@@ -33,21 +36,26 @@ class Client:
     # ------------------------------------------------------------ ingestion
     def ingest(self, path: str | Path, show_progress: bool = False) -> IngestReport:
         """Run the Prefect ingest flow on a file or folder (idempotent)."""
-        from flows.ingest import ingest_flow
+        from kgrag.flows.ingest import ingest_flow
 
         return ingest_flow(
-            str(Path(path).resolve()),
-            workspace=self.workspace,
-            settings=self.settings,
+            str(Path(path).expanduser().resolve()),
+            indexer=self._runtime(create=True).indexer,
             batch_size=self.settings.batch_size,
             show_progress=show_progress,
         )
 
     def delete(self, target: str) -> list[str]:
         """Delete a document by path (every version) or id; returns the deleted ids."""
-        from flows.delete import delete_flow
+        from kgrag.flows.delete import delete_flow
 
-        return delete_flow(target, workspace=self.workspace, settings=self.settings)
+        return delete_flow(target, indexer=self._runtime().indexer)
+
+    def prune(self, folder: str | Path) -> list[str]:
+        """Delete documents under `folder` whose files are gone; returns their ids."""
+        from kgrag.flows.delete import prune_flow
+
+        return prune_flow(str(folder), indexer=self._runtime().indexer)
 
     def reset(self) -> None:
         """Drop the workspace: its graph, collections and stored choices."""
@@ -62,19 +70,14 @@ class Client:
     # ------------------------------------------------------------ queries
     def search(self, question: str, k: int | None = None, mode: str | None = None) -> Retrieval:
         """Ranked chunks plus the graph facts and timings of the retrieval."""
-        from retrievers.pipeline import Mode, RetrievalConfig, Retriever
+        from kgrag.core.choices import parse_choice
+        from kgrag.retrievers.pipeline import Mode
 
-        rt = self._runtime()
-        chosen = Mode.from_str(mode or self.settings.retrieval_mode)
-        config = RetrievalConfig(
-            multi_query=self.settings.multi_query,
-            rewrite=self.settings.rewrite_query,
-            rerank_candidates=self.settings.rerank_candidates,
-        )
-        return Retriever(rt, config).retrieve(question, k or self.settings.top_k, chosen)
+        chosen = parse_choice(Mode, mode or self.settings.retrieval_mode, "retrieval mode")
+        return self._runtime().retriever.retrieve(question, k or self.settings.top_k, chosen)
 
-    def retrieve(self, question: str, k: int = 5, mode: str | None = None) -> list[Hit]:
-        """The top-k chunks for a question, without generation."""
+    def retrieve(self, question: str, k: int | None = None, mode: str | None = None) -> list[Hit]:
+        """The top-k chunks for a question (k defaults to KGRAG_TOP_K), without generation."""
         return self.search(question, k, mode).hits
 
     def ask(
@@ -85,9 +88,8 @@ class Client:
         on_token: Callable[[str], None] | None = None,
     ) -> Answer:
         """Retrieve, build the numbered context, and let the LLM answer with citations."""
-        from extractors.lang import detect_lang
-        from kgrag.answer import generate_answer
-        from kgrag.context import build_context
+        from kgrag.generation.answer import generate_answer
+        from kgrag.generation.context import build_context
 
         started = time.perf_counter()
         retrieval = self.search(question, k, mode)
@@ -95,12 +97,11 @@ class Client:
             retrieval.hits, retrieval.facts, self.settings.context_budget_tokens
         )
         retrieved_ms = (time.perf_counter() - started) * 1000
-        llm = self._runtime().llm
         answer = generate_answer(
             question,
-            detect_lang(question),
+            retrieval.lang,
             context,
-            llm,
+            self._runtime().llm,
             max_tokens=self.settings.llm_max_tokens,
             temperature=self.settings.llm_temperature,
             on_token=on_token,
@@ -111,16 +112,16 @@ class Client:
 
     # ------------------------------------------------------------ inspection
     def status(self) -> dict[str, Any]:
+        """Backends, stored choices and counts; loads no model."""
         from kgrag.workspace import load_config
 
         rt = self._runtime()
         config = load_config(self.settings, self.workspace)
-        graph_backend = "neo4j" if self.settings.uses_neo4j else "falkordb"
-        info: dict[str, Any] = {
+        return {
             "workspace": self.workspace,
             "home": str(self.settings.home),
             "graph": {
-                "backend": graph_backend,
+                "backend": "neo4j" if self.settings.uses_neo4j else "falkordb",
                 "location": self.settings.neo4j_uri
                 or f"{self.settings.falkordb_host}:{self.settings.falkordb_port}",
                 "counts": rt.graph.counts(),
@@ -132,9 +133,10 @@ class Client:
             },
             "config": config.model_dump() if config else None,
         }
-        if config is not None:
-            info["extractors"] = rt.annotator.backends
-        return info
+
+    def graph(self) -> GraphStore:
+        """The workspace's graph store (export, inspection)."""
+        return self._runtime().graph
 
     def close(self) -> None:
         drop_runtime(self.settings, self.workspace)

@@ -1,4 +1,5 @@
-"""What a process holds once per workspace: stores, the embedder, the annotator, the LLM.
+"""`Runtime`: the one place that builds the stores and models of a workspace and hands
+each stage what it needs. Everything is built on first use and kept for the process.
 
 Tasks and the `Client` share one `Runtime` per (settings, workspace), so models load once
 per process and local Qdrant has a single client.
@@ -7,33 +8,34 @@ per process and local Qdrant has a single client.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from kgrag.settings import Settings
+from kgrag.core.errors import WorkspaceNotFoundError
+from kgrag.core.settings import Settings
 from kgrag.stores import open_graph, open_vectors
 from kgrag.workspace import WorkspaceConfig, load_config, load_or_create_config
 
 if TYPE_CHECKING:
-    from extractors.chunking import Chunker
-    from extractors.pipeline import Annotator
-    from kg.store import GraphStore
-    from kgrag.embed import Embedder
-    from retrievers.rerank import Reranker
-    from retrievers.vector_index import VectorIndex
+    from kgrag.extractors.annotator import Annotator
+    from kgrag.extractors.chunking import Chunker
+    from kgrag.extractors.embed import Embedder
+    from kgrag.extractors.query_terms import QueryAnalyzer
+    from kgrag.indexing.indexer import Indexer
+    from kgrag.kg.store import GraphStore
+    from kgrag.retrievers.entity_index import EntityIndex
+    from kgrag.retrievers.pipeline import Retriever
+    from kgrag.retrievers.rerank import Reranker
+    from kgrag.retrievers.vector_index import VectorIndex
 
 
-class WorkspaceNotFoundError(RuntimeError):
-    pass
-
-
-@dataclass
 class Runtime:
-    settings: Settings
-    workspace: str
-    create: bool = False
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    def __init__(self, settings: Settings, workspace: str, create: bool = False) -> None:
+        """`create`: a workspace without data gets its choices stored (ingestion);
+        otherwise using it is a WorkspaceNotFoundError (queries)."""
+        self.settings = settings
+        self.workspace = workspace
+        self.create = create
 
     @cached_property
     def config(self) -> WorkspaceConfig:
@@ -47,6 +49,7 @@ class Runtime:
             )
         return config
 
+    # ------------------------------------------------------------ stores
     @cached_property
     def graph(self) -> GraphStore:
         store = open_graph(self.settings, self.workspace)
@@ -57,15 +60,16 @@ class Runtime:
     def vectors(self) -> VectorIndex:
         return open_vectors(self.settings, self.workspace)
 
+    # ------------------------------------------------------------ models
     @cached_property
     def embedder(self) -> Embedder:
-        from kgrag.embed import load_embedder
+        from kgrag.extractors.embed import load_embedder
 
         return load_embedder(self.config.embed_model)
 
     @cached_property
     def chunker(self) -> Chunker:
-        from extractors.chunking import make_chunker
+        from kgrag.extractors.chunking import make_chunker
 
         opts: dict[str, Any] = {}
         if self.config.chunker in ("fixed", "late"):
@@ -77,27 +81,35 @@ class Runtime:
 
     @cached_property
     def annotator(self) -> Annotator:
-        from extractors.pipeline import build_annotator
+        from kgrag.extractors.annotator import build_annotator
 
         return build_annotator(
             embedder=self.embedder,
             spacy_model=self.config.spacy_model,
             hanlp_ner=self.config.hanlp_ner,
             hanlp_tok=self.config.hanlp_tok,
+            hanlp_srl=self.config.hanlp_srl,
             user_dict=self.config.user_dict,
             keyphrases=self.settings.extract_keyphrases,
             triples=self.settings.extract_triples,
+            batch_size=self.settings.batch_size,
         )
 
     @cached_property
+    def analyzer(self) -> QueryAnalyzer:
+        from kgrag.extractors.query_terms import QueryAnalyzer
+
+        return QueryAnalyzer(self.annotator.languages)
+
+    @cached_property
     def reranker(self) -> Reranker | None:
-        from retrievers.rerank import load_reranker
+        from kgrag.retrievers.rerank import load_reranker
 
         return load_reranker(self.settings.reranker_model)
 
     @cached_property
     def llm(self) -> Any:
-        from kgrag.llm import load_llm, resolve_model_path
+        from kgrag.generation.llm import load_llm, resolve_model_path
 
         path = resolve_model_path(self.settings.llm_model)
         return load_llm(
@@ -105,6 +117,63 @@ class Runtime:
             self.settings.llm_n_gpu_layers,
             self.settings.llm_n_ctx,
             self.settings.llm_n_threads,
+        )
+
+    # ------------------------------------------------------------ stages
+    @cached_property
+    def entity_index(self) -> EntityIndex:
+        from kgrag.retrievers.entity_index import EntityIndex
+
+        return EntityIndex(self.vectors, self.embedder)
+
+    @cached_property
+    def indexer(self) -> Indexer:
+        from kgrag.indexing.indexer import Indexer
+
+        return Indexer(
+            self.workspace,
+            self.graph,
+            self.vectors,
+            self.entity_index,
+            self.chunker,
+            self.annotator,
+            self.settings.max_file_bytes,
+        )
+
+    @cached_property
+    def retriever(self) -> Retriever:
+        from kgrag.core.choices import parse_choice
+        from kgrag.retrievers.fuse import FusionMethod
+        from kgrag.retrievers.graph import GraphConfig, GraphRetriever, Sampler
+        from kgrag.retrievers.pipeline import RetrievalConfig, Retriever
+        from kgrag.retrievers.vector import DenseRetriever, KeywordRetriever
+
+        _ = self.config  # a workspace without data fails here, before any store opens
+        dense = DenseRetriever(self.vectors)
+        graph = GraphRetriever(
+            self.graph,
+            self.entity_index,
+            dense,
+            GraphConfig(
+                sampler=parse_choice(Sampler, self.settings.graph_sampler, "graph sampler")
+            ),
+        )
+        config = RetrievalConfig(
+            fusion=parse_choice(FusionMethod, self.settings.fusion, "fusion"),
+            weights=dict(self.settings.fusion_weights),
+            multi_query=self.settings.multi_query,
+            rewrite=self.settings.rewrite_query,
+            rerank_candidates=self.settings.rerank_candidates,
+        )
+        uses_llm = config.multi_query > 0 or config.rewrite
+        return Retriever(
+            {r.name: r for r in (dense, KeywordRetriever(self.vectors), graph)},
+            self.graph,
+            self.embedder,
+            self.analyzer,
+            config,
+            reranker=self.reranker,
+            llm=self.llm if uses_llm else None,
         )
 
     def close(self) -> None:

@@ -25,13 +25,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kgrag.core.errors import ServiceError
+
 READY_TIMEOUT_S = 15.0  # to first answer; a server that says LOADING gets as long as it needs
 REWRITE_TIMEOUT_S = 120.0
 log = logging.getLogger(__name__)
 
-
-class ServiceError(RuntimeError):
-    pass
 
 
 @dataclass(frozen=True)

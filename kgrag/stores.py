@@ -3,14 +3,11 @@
 
 from __future__ import annotations
 
-from kg.store import GraphStore
+from kgrag.core.errors import StoreUnavailableError
+from kgrag.core.settings import Settings
+from kgrag.kg.store import GraphStore
+from kgrag.retrievers.vector_index import VectorIndex
 from kgrag.services import LocalServer, is_listening, start
-from kgrag.settings import Settings
-from retrievers.vector_index import VectorIndex
-
-
-class StoreUnavailableError(RuntimeError):
-    pass
 
 
 def local_server(settings: Settings) -> LocalServer:
@@ -19,7 +16,7 @@ def local_server(settings: Settings) -> LocalServer:
 
 def open_graph(settings: Settings, workspace: str) -> GraphStore:
     if settings.uses_neo4j:
-        from kg.neo4j_store import Neo4jStore
+        from kgrag.kg.neo4j_store import Neo4jStore
 
         assert settings.neo4j_uri is not None
         return Neo4jStore(
@@ -29,7 +26,7 @@ def open_graph(settings: Settings, workspace: str) -> GraphStore:
             workspace,
             settings.neo4j_database,
         )
-    from kg.falkordb_store import FalkorDBStore
+    from kgrag.kg.falkordb_store import FalkorDBStore
 
     if not settings.falkordb_autostart and not is_listening(
         settings.falkordb_host, settings.falkordb_port

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from kgrag.settings import Settings, check_workspace
+from kgrag.core.settings import Settings, check_workspace
 
 
 class WorkspaceConfig(BaseModel):
@@ -20,6 +20,7 @@ class WorkspaceConfig(BaseModel):
     spacy_model: str
     hanlp_ner: str | None = None
     hanlp_tok: str | None = None
+    hanlp_srl: str | None = None
     user_dict: str | None = None
     created_at: int = 0
 
@@ -34,6 +35,7 @@ class WorkspaceConfig(BaseModel):
             spacy_model=settings.spacy_model,
             hanlp_ner=settings.hanlp_ner,
             hanlp_tok=settings.hanlp_tok,
+            hanlp_srl=settings.hanlp_srl,
             user_dict=settings.user_dict,
             created_at=int(time.time()),
         )
@@ -63,9 +65,3 @@ def load_or_create_config(settings: Settings, name: str) -> WorkspaceConfig:
 
 def delete_config(settings: Settings, name: str) -> None:
     config_path(settings, name).unlink(missing_ok=True)
-
-
-def list_workspaces(settings: Settings) -> list[str]:
-    if not settings.workspaces_dir.exists():
-        return []
-    return sorted(p.stem for p in settings.workspaces_dir.glob("*.json"))

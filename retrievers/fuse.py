@@ -3,36 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from enum import StrEnum
 
-
-@dataclass(frozen=True)
-class Ranked:
-    """A chunk id with a score, as every retriever returns them (best first)."""
-
-    chunk_id: str
-    score: float
-    source: str
+from kgrag.core.types import Hit
 
 
 class FusionMethod(StrEnum):
     RRF = "rrf"
     WEIGHTED = "weighted"
 
-    @classmethod
-    def from_str(cls, value: str) -> FusionMethod:
-        try:
-            return cls(value.lower())
-        except ValueError as exc:
-            raise ValueError(f"unknown fusion {value!r}: use rrf or weighted") from exc
-
 
 def reciprocal_rank_fusion(
-    rankings: Mapping[str, Sequence[Ranked]],
+    rankings: Mapping[str, Sequence[Hit]],
     k: int = 60,
     weights: Mapping[str, float] | None = None,
-) -> list[Ranked]:
+) -> list[Hit]:
     """score(d) = sum over lists of weight / (k + rank(d)); ranks start at 1."""
     scores: dict[str, float] = {}
     sources: dict[str, list[str]] = {}
@@ -45,9 +30,9 @@ def reciprocal_rank_fusion(
 
 
 def weighted_score_fusion(
-    rankings: Mapping[str, Sequence[Ranked]], weights: Mapping[str, float] | None = None
-) -> list[Ranked]:
-    """Scores min-max normalised per list, then summed with weights (absent = 0)."""
+    rankings: Mapping[str, Sequence[Hit]], weights: Mapping[str, float] | None = None
+) -> list[Hit]:
+    """Scores min-max normalised per list, then summed with weights (absent = 1)."""
     scores: dict[str, float] = {}
     sources: dict[str, list[str]] = {}
     for name, ranked in rankings.items():
@@ -65,16 +50,16 @@ def weighted_score_fusion(
 
 
 def fuse(
-    rankings: Mapping[str, Sequence[Ranked]],
+    rankings: Mapping[str, Sequence[Hit]],
     method: FusionMethod = FusionMethod.RRF,
     weights: Mapping[str, float] | None = None,
     rrf_k: int = 60,
-) -> list[Ranked]:
+) -> list[Hit]:
     if method is FusionMethod.RRF:
         return reciprocal_rank_fusion(rankings, rrf_k, weights)
     return weighted_score_fusion(rankings, weights)
 
 
-def _sorted(scores: dict[str, float], sources: dict[str, list[str]]) -> list[Ranked]:
+def _sorted(scores: dict[str, float], sources: dict[str, list[str]]) -> list[Hit]:
     order = sorted(scores, key=lambda cid: (-scores[cid], cid))
-    return [Ranked(cid, scores[cid], "+".join(sources[cid])) for cid in order]
+    return [Hit(cid, scores[cid], "+".join(sources[cid])) for cid in order]

@@ -1,24 +1,32 @@
 """Graph retriever: link the question to seed entities, sample their neighbourhood, rank
-chunks by personalized PageRank (or random walk with restart), and verbalise the facts.
+chunks by personalized PageRank (or random walk with restart); the evidence it keeps
+(seeds, subgraph, scores) is verbalised into facts once the chunks' titles are known.
 
-Dense hits join as seed chunks with their scores, so the walk starts from both what the
-question names and what it resembles (HippoRAG 2's passage seeding).
+The top dense hits join as seed chunks with their scores, so the walk starts from both
+what the question names and what it resembles (HippoRAG 2's passage seeding).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import ClassVar
 
-from kg.neighbourhood import ExpansionConfig, fetch_neighbourhood
-from kg.sampling import SamplerConfig, personalized_pagerank, random_walk_with_restart
-from kg.verbalize import verbalize
-from retrievers.fuse import Ranked
-from retrievers.linking import LinkingConfig, QueryAnalysis, Seed, analyze, link
-
-if TYPE_CHECKING:
-    from kgrag.runtime import Runtime
+from kgrag.core.types import Hit
+from kgrag.kg.neighbourhood import ExpansionConfig, fetch_neighbourhood
+from kgrag.kg.sampling import (
+    SamplerConfig,
+    SampleResult,
+    Subgraph,
+    personalized_pagerank,
+    random_walk_with_restart,
+)
+from kgrag.kg.store import GraphStore
+from kgrag.kg.verbalize import Fact, verbalize
+from kgrag.retrievers.base import Query, Ranking, SubRetriever
+from kgrag.retrievers.entity_index import EntityIndex
+from kgrag.retrievers.linking import LinkingConfig, Seed, link
 
 
 class Sampler(StrEnum):
@@ -37,40 +45,51 @@ class GraphConfig:
 
 
 @dataclass
-class GraphResult:
-    ranked: list[Ranked]
-    facts: list[str]
+class GraphEvidence:
+    """What the walk saw: its seeds, the sampled subgraph and the scores it gave."""
+
     seeds: list[Seed]
+    subgraph: Subgraph
+    result: SampleResult
+    fact_budget_tokens: int
+
+    def facts(self, titles: Mapping[str, str]) -> list[Fact]:
+        """Fact lines, each naming the title of its source chunk (by chunk id)."""
+        return verbalize(self.subgraph, self.result, titles, self.fact_budget_tokens)
 
 
-def graph_search(
-    rt: Runtime,
-    question: str,
-    dense: list[Ranked],
-    k: int,
-    config: GraphConfig | None = None,
-    analysis: QueryAnalysis | None = None,
-) -> GraphResult:
-    """`analysis` may come from the caller, which runs it once for every retriever."""
-    cfg = config or GraphConfig()
-    analysis = analysis or analyze(question, rt.annotator)
-    dense_ids = [r.chunk_id for r in dense]
-    seeds = link(
-        analysis, rt.graph, rt.vectors, rt.embedder, dense_ids, cfg.linking
-    )
-    seed_chunks = {r.chunk_id: max(r.score, 1e-6) for r in dense[: cfg.seed_chunks]}
-    if not seeds and not seed_chunks:
-        return GraphResult([], [], [])
-    entity_seeds = {s.key: s.confidence for s in seeds}
-    sub = fetch_neighbourhood(rt.graph, list(entity_seeds), list(seed_chunks), cfg.expansion)
-    if cfg.sampler is Sampler.PPR:
-        result = personalized_pagerank(sub, entity_seeds, seed_chunks, cfg.sampling)
-    else:
-        result = random_walk_with_restart(sub, entity_seeds, seed_chunks, cfg.sampling)
-    ranked = [Ranked(cid, score, "graph") for cid, score in result.chunks[:k]]
-    titles = {
-        cid: str(row["title"] or row["path"])
-        for cid, row in rt.graph.chunks([cid for cid, _ in result.chunks[:k]]).items()
-    }
-    facts = verbalize(sub, result, titles, budget_tokens=cfg.fact_budget_tokens)
-    return GraphResult(ranked, [f.text for f in facts], seeds)
+class GraphRetriever(SubRetriever):
+    name: ClassVar[str] = "graph"
+
+    def __init__(
+        self,
+        graph: GraphStore,
+        entity_index: EntityIndex,
+        seeding: SubRetriever,
+        config: GraphConfig | None = None,
+    ) -> None:
+        """`seeding` ranks the chunks that seed the walk (the dense retriever)."""
+        self.graph = graph
+        self.entity_index = entity_index
+        self.seeding = seeding
+        self.config = config or GraphConfig()
+
+    def retrieve(self, query: Query, k: int) -> Ranking:
+        cfg = self.config
+        seed_hits = query.ranking(self.seeding, k).hits
+        seeds = link(
+            query.terms(),
+            self.graph,
+            self.entity_index,
+            [h.chunk_id for h in seed_hits],
+            cfg.linking,
+        )
+        seed_chunks = {h.chunk_id: max(h.score, 1e-6) for h in seed_hits[: cfg.seed_chunks]}
+        if not seeds and not seed_chunks:
+            return Ranking([])
+        entity_seeds = {s.key: s.confidence for s in seeds}
+        sub = fetch_neighbourhood(self.graph, list(entity_seeds), list(seed_chunks), cfg.expansion)
+        walk = personalized_pagerank if cfg.sampler is Sampler.PPR else random_walk_with_restart
+        result = walk(sub, entity_seeds, seed_chunks, cfg.sampling)
+        hits = [Hit(cid, score, self.name) for cid, score in result.chunks[:k]]
+        return Ranking(hits, GraphEvidence(seeds, sub, result, cfg.fact_budget_tokens))

@@ -63,7 +63,7 @@ class Snapshot:
                     sparse_rows.append(None if vec is None else (vec.indices, vec.values))
             if offset is None:
                 break
-        matrix = np.asarray(rows, dtype=np.float32).reshape(len(rows), -1)
+        matrix = np.asarray(rows, dtype=np.float32).reshape(len(rows), -1 if rows else 0)
         matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
         if keyword is None:
             return cls(payloads, matrix, None, {}, np.zeros(0), 0)

@@ -1,25 +1,29 @@
 """Retrieval modes: dense, keyword, hybrid (dense+keyword), graph, fused (all three).
 
-Every mode returns `Hit`s hydrated from the graph: a vector whose chunk is not in the
-graph (an interrupted ingestion) is never returned.
+A mode names the sub-retrievers whose rankings are fused. Every mode returns `Hit`s
+hydrated from the graph in one read (with the graph facts' titles): a vector whose chunk
+is not in the graph (an interrupted ingestion) is never returned.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import Any
 
-from kgrag.types import Hit
-from retrievers.fuse import FusionMethod, Ranked, fuse
-from retrievers.graph import graph_search
-from retrievers.linking import analyze
-from retrievers.rewrite import multi_query_fuse
-from retrievers.vector import dense_search, keyword_search
-
-if TYPE_CHECKING:
-    from kgrag.runtime import Runtime
+from kgrag.core.types import Hit, Lang
+from kgrag.extractors.embed import Embedder
+from kgrag.extractors.lang import detect_lang
+from kgrag.extractors.query_terms import QueryAnalyzer
+from kgrag.kg.store import GraphStore
+from kgrag.retrievers.base import Query, Ranking, SubRetriever
+from kgrag.retrievers.fuse import FusionMethod, fuse
+from kgrag.retrievers.graph import GraphEvidence
+from kgrag.retrievers.linking import Seed
+from kgrag.retrievers.rerank import Reranker
+from kgrag.retrievers.rewrite import multi_query_fuse, rephrasings, rewrite_query
 
 
 class Mode(StrEnum):
@@ -29,13 +33,14 @@ class Mode(StrEnum):
     GRAPH = "graph"
     FUSED = "fused"
 
-    @classmethod
-    def from_str(cls, value: str) -> Mode:
-        try:
-            return cls(value.lower())
-        except ValueError as exc:
-            names = ", ".join(m.value for m in cls)
-            raise ValueError(f"unknown retrieval mode {value!r}: use one of {names}") from exc
+
+MODE_RETRIEVERS: dict[Mode, tuple[str, ...]] = {
+    Mode.DENSE: ("dense",),
+    Mode.KEYWORD: ("keyword",),
+    Mode.HYBRID: ("dense", "keyword"),
+    Mode.GRAPH: ("graph",),  # the graph retriever seeds its walk with dense hits itself
+    Mode.FUSED: ("dense", "keyword", "graph"),
+}
 
 
 @dataclass
@@ -55,111 +60,101 @@ class RetrievalConfig:
 @dataclass
 class Retrieval:
     hits: list[Hit]
+    lang: Lang
     facts: list[str] = field(default_factory=list)
+    seeds: list[Seed] = field(default_factory=list)
+    queries: list[str] = field(default_factory=list)  # the question and its LLM rewrites
     timings: dict[str, float] = field(default_factory=dict)
 
 
-_GRAPH_MODES = (Mode.GRAPH, Mode.FUSED)
-
-
 class Retriever:
-    def __init__(self, runtime: Runtime, config: RetrievalConfig | None = None) -> None:
-        self.rt = runtime
+    """Runs a mode's sub-retrievers for a question (and its LLM rewrites, when asked),
+    fuses their rankings, hydrates the best from the graph and optionally reranks."""
+
+    def __init__(
+        self,
+        retrievers: Mapping[str, SubRetriever],
+        graph: GraphStore,
+        embedder: Embedder,
+        analyzer: QueryAnalyzer,
+        config: RetrievalConfig | None = None,
+        reranker: Reranker | None = None,
+        llm: Any = None,
+    ) -> None:
+        """`llm` is needed only for `config.rewrite` or `config.multi_query`."""
+        self.retrievers = retrievers
+        self.graph = graph
+        self.embedder = embedder
+        self.analyzer = analyzer
         self.config = config or RetrievalConfig()
+        self.reranker = reranker
+        self.llm = llm
 
     def retrieve(self, question: str, k: int = 5, mode: Mode = Mode.FUSED) -> Retrieval:
-        """Optional query rewriting and multi-query (RAG-Fusion) run the modes once per
+        """Optional query rewriting and multi-query (RAG-Fusion) run the mode once per
         query and fuse the lists; the optional reranker and the answer both see the
         original question."""
+        lang = detect_lang(question)
         timings: dict[str, float] = {}
-        queries = [question]
+        texts = [question]
         if self.config.rewrite or self.config.multi_query > 0:
             started = time.perf_counter()
-            queries = self._queries(question)
+            texts = self._queries(question, lang)
             timings["rewrite_ms"] = _ms(started)
         n = max(k, self.config.candidates)
-        runs = [self._rank(q, mode, n, timings) for q in queries]
+        queries = [Query(text, lang, self.embedder, self.analyzer) for text in texts]
+        runs = [self._rank(query, mode, n) for query in queries]
+        for query in queries:
+            for key, value in query.timings.items():
+                timings[key] = timings.get(key, 0.0) + value
+
         started = time.perf_counter()
-        if len(runs) == 1:
-            ranked = runs[0][0]
-        else:
-            ranked = multi_query_fuse([r[0] for r in runs], self.config.rrf_k)
-        facts = list(dict.fromkeys(f for _, run_facts in runs for f in run_facts))
-        reranker = self.rt.reranker
-        if reranker is None:
-            hits = self._hydrate(ranked[: k * 2])[:k]
-        else:
-            pool = self._hydrate(ranked[: max(2 * k, self.config.rerank_candidates)])
-            hits = reranker.rerank(question, pool, k)
+        ranked = runs[0][0] if len(runs) == 1 else multi_query_fuse([r[0] for r in runs])
         timings["fuse_ms"] = _ms(started)
-        return Retrieval(hits, facts, timings)
 
-    def _queries(self, question: str) -> list[str]:
-        from extractors.lang import detect_lang
-        from retrievers.rewrite import rephrasings, rewrite_query
+        evidence = [e for _, e in runs if e is not None]
+        pool = ranked[: max(2 * k, self.config.rerank_candidates if self.reranker else 0)]
+        started = time.perf_counter()
+        cited = {cid for e in evidence for cid, _ in e.result.chunks[:n]}
+        records = self.graph.chunks(list(dict.fromkeys([h.chunk_id for h in pool] + [*cited])))
+        hits = [
+            replace(
+                h,
+                doc_id=r.doc_id,
+                text=r.text,
+                path=r.path,
+                title=r.title,
+                span=r.span,
+            )
+            for h in pool
+            if (r := records.get(h.chunk_id)) is not None
+        ]
+        titles = {cid: r.title or r.path for cid, r in records.items()}
+        facts = list(dict.fromkeys(f.text for e in evidence for f in e.facts(titles)))
+        timings["hydrate_ms"] = _ms(started)
+        if self.reranker is not None:
+            started = time.perf_counter()
+            hits = self.reranker.rerank(question, hits, k)
+            timings["rerank_ms"] = _ms(started)
+        seeds = [s for e in evidence for s in e.seeds]
+        return Retrieval(hits[:k], lang, facts, seeds, texts, timings)
 
-        lang = detect_lang(question)
-        first = rewrite_query(self.rt.llm, question, lang) if self.config.rewrite else question
-        extra = rephrasings(self.rt.llm, question, self.config.multi_query, lang)
+    def _queries(self, question: str, lang: Lang) -> list[str]:
+        first = rewrite_query(self.llm, question, lang) if self.config.rewrite else question
+        extra = rephrasings(self.llm, question, self.config.multi_query, lang)
         return list(dict.fromkeys([first, *extra]))
 
-    def _rank(
-        self, question: str, mode: Mode, n: int, timings: dict[str, float]
-    ) -> tuple[list[Ranked], list[str]]:
-        rankings: dict[str, list[Ranked]] = {}
-        facts: list[str] = []
-        started = time.perf_counter()
-        analysis = analyze(question, self.rt.annotator) if mode in _GRAPH_MODES else None
-        _add(timings, "analyze_ms", started)
-        if mode is not Mode.KEYWORD:
-            started = time.perf_counter()
-            vector = self.rt.embedder.encode([question])[0]
-            _add(timings, "embed_ms", started)
-            started = time.perf_counter()
-            rankings["dense"] = dense_search(self.rt.vectors, vector, n)
-            _add(timings, "dense_ms", started)
-        if mode in (Mode.KEYWORD, Mode.HYBRID, Mode.FUSED):
-            started = time.perf_counter()
-            rankings["keyword"] = keyword_search(self.rt.vectors, question, n)
-            _add(timings, "keyword_ms", started)
-        if analysis is not None:
-            started = time.perf_counter()
-            # Link candidates are embedded inside, and only those with no exact match.
-            graph = graph_search(self.rt, question, rankings.get("dense", []), n, analysis=analysis)
-            rankings["graph"] = graph.ranked
-            facts = graph.facts
-            _add(timings, "graph_ms", started)
-            if mode is Mode.GRAPH:
-                del rankings["dense"]  # seeds only: the graph list is the ranking
+    def _rank(self, query: Query, mode: Mode, n: int) -> tuple[list[Hit], GraphEvidence | None]:
+        rankings: dict[str, Ranking] = {
+            name: query.ranking(self.retrievers[name], n) for name in MODE_RETRIEVERS[mode]
+        }
+        evidence = rankings["graph"].evidence if "graph" in rankings else None
         if len(rankings) == 1:
-            return next(iter(rankings.values())), facts
-        return fuse(rankings, self.config.fusion, self.config.weights, self.config.rrf_k), facts
-
-    def _hydrate(self, ranked: list[Ranked]) -> list[Hit]:
-        rows = self.rt.graph.chunks([r.chunk_id for r in ranked])
-        hits = []
-        for item in ranked:
-            row = rows.get(item.chunk_id)
-            if row is None:
-                continue
-            hits.append(
-                Hit(
-                    chunk_id=item.chunk_id,
-                    doc_id=str(row["doc_id"]),
-                    text=str(row["text"]),
-                    score=item.score,
-                    source=item.source,
-                    path=str(row["path"] or ""),
-                    title=str(row["title"] or ""),
-                    span=(int(row["span_start"] or 0), int(row["span_end"] or 0)),
-                )
-            )
-        return hits
+            return next(iter(rankings.values())).hits, evidence
+        lists = {name: ranking.hits for name, ranking in rankings.items()}
+        fused = fuse(lists, self.config.fusion, self.config.weights, self.config.rrf_k)
+        return fused, evidence
 
 
 def _ms(started: float) -> float:
     return (time.perf_counter() - started) * 1000
-
-
-def _add(timings: dict[str, float], key: str, started: float) -> None:
-    timings[key] = timings.get(key, 0.0) + _ms(started)

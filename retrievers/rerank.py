@@ -13,14 +13,12 @@ from dataclasses import replace
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
-from kgrag.types import Hit
+from kgrag.core.errors import RerankerNotFoundError
+from kgrag.core.types import Hit
 
 if TYPE_CHECKING:
     from sentence_transformers import CrossEncoder
 
-
-class RerankerNotFoundError(RuntimeError):
-    """A configured reranker cannot be loaded from local files."""
 
 
 @lru_cache(maxsize=2)

@@ -10,11 +10,12 @@ is not a usable query line is dropped, and the original question is the fallback
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
-from kgrag.llm import chat
-from kgrag.types import Lang
-from retrievers.fuse import Ranked, reciprocal_rank_fusion
+from kgrag.core.types import Hit, Lang
+from kgrag.generation.llm import chat
+from kgrag.retrievers.fuse import reciprocal_rank_fusion
 
 MAX_QUERY_CHARS = 300
 
@@ -126,7 +127,7 @@ def rewrite_query(
     return found[0] if found else question
 
 
-def multi_query_fuse(rankings_per_query: list[list[Ranked]], rrf_k: int = 60) -> list[Ranked]:
+def multi_query_fuse(rankings_per_query: list[list[Hit]], rrf_k: int = 60) -> list[Hit]:
     """RRF over the rankings of each query (original question first, by convention).
 
     The fused `source` lists the retrievers that found the chunk for any query (e.g.
@@ -142,4 +143,4 @@ def multi_query_fuse(rankings_per_query: list[list[Ranked]], rrf_k: int = 60) ->
             for name in item.source.split("+"):
                 if name and name not in names:
                     names.append(name)
-    return [Ranked(r.chunk_id, r.score, "+".join(found_by[r.chunk_id])) for r in fused]
+    return [replace(r, source="+".join(found_by[r.chunk_id])) for r in fused]

@@ -13,12 +13,13 @@ import zlib
 from collections import Counter
 from functools import lru_cache
 
+from kgrag.core.text import HAN_RUN
+
 K1 = 1.2
 B = 0.75
 AVG_TOKENS = 120.0  # typical chunk length in tokens; only shapes the length normalisation
 
 _WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
-_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _STOP_EN = frozenset(
     [
         "a",
@@ -125,7 +126,7 @@ def tokenize(text: str) -> list[str]:
     """Lowercased English words and jieba words for CJK runs, stopwords removed."""
     tokens = [w.lower() for w in _WORD.findall(text)]
     tokens = [t for t in tokens if t not in _STOP_EN]
-    for run in _CJK_RUN.findall(text):
+    for run in HAN_RUN.findall(text):
         jieba = _jieba()
         tokens.extend(
             w

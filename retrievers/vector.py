@@ -6,26 +6,38 @@ score of its units. Each list is over-fetched so that deduplication still fills 
 
 from __future__ import annotations
 
-import numpy as np
+from typing import ClassVar
 
-from retrievers.fuse import Ranked
-from retrievers.vector_index import VectorHit, VectorIndex
+from kgrag.core.types import Hit
+from kgrag.retrievers.base import Query, Ranking, SubRetriever
+from kgrag.retrievers.vector_index import VectorIndex
 
 OVERFETCH = 3
 
 
-def _per_chunk(hits: list[VectorHit], source: str, k: int) -> list[Ranked]:
-    best: dict[str, float] = {}
+def best_per_chunk(hits: list[Hit], k: int) -> list[Hit]:
+    best: dict[str, Hit] = {}
     for hit in hits:
-        if hit.score > best.get(hit.chunk_id, float("-inf")):
-            best[hit.chunk_id] = hit.score
-    order = sorted(best, key=lambda cid: -best[cid])[:k]
-    return [Ranked(cid, best[cid], source) for cid in order]
+        if hit.chunk_id not in best or hit.score > best[hit.chunk_id].score:
+            best[hit.chunk_id] = hit
+    return sorted(best.values(), key=lambda h: -h.score)[:k]
 
 
-def dense_search(index: VectorIndex, vector: np.ndarray, k: int) -> list[Ranked]:
-    return _per_chunk(index.search_dense(vector, k * OVERFETCH), "dense", k)
+class DenseRetriever(SubRetriever):
+    name: ClassVar[str] = "dense"
+
+    def __init__(self, vectors: VectorIndex) -> None:
+        self.vectors = vectors
+
+    def retrieve(self, query: Query, k: int) -> Ranking:
+        return Ranking(best_per_chunk(self.vectors.search_dense(query.vector(), k * OVERFETCH), k))
 
 
-def keyword_search(index: VectorIndex, text: str, k: int) -> list[Ranked]:
-    return _per_chunk(index.search_keyword(text, k * OVERFETCH), "keyword", k)
+class KeywordRetriever(SubRetriever):
+    name: ClassVar[str] = "keyword"
+
+    def __init__(self, vectors: VectorIndex) -> None:
+        self.vectors = vectors
+
+    def retrieve(self, query: Query, k: int) -> Ranking:
+        return Ranking(best_per_chunk(self.vectors.search_keyword(query.text, k * OVERFETCH), k))

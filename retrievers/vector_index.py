@@ -23,8 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from retrievers import sparse
-from retrievers.local_snapshot import Snapshot
+from kgrag.core.types import Hit
+from kgrag.retrievers import sparse
+from kgrag.retrievers.local_snapshot import Snapshot
 
 DENSE = "dense"
 KEYWORD = "keyword"
@@ -37,26 +38,16 @@ def point_id(key: str) -> str:
 
 
 @dataclass(frozen=True)
-class VectorHit:
-    unit_id: str
-    chunk_id: str  # the chunk the reader gets (the parent for two-level units)
-    doc_id: str
-    score: float
-    payload: dict[str, Any]
-
-
-@dataclass(frozen=True)
 class UnitRecord:
-    """What `upsert_units` stores for one embedded unit."""
+    """What `upsert_units` indexes for one embedded unit. `text` and `title` feed the
+    keyword vector only: readers get chunk text from the graph, so payloads stay small."""
 
     unit_id: str
     chunk_id: str
     doc_id: str
     text: str
-    path: str
     title: str
     lang: str
-    span: tuple[int, int]
 
 
 class _Shared:
@@ -141,18 +132,6 @@ class VectorIndex:
                     },
                 )
 
-    def exists(self) -> bool:
-        with self._lock:
-            return bool(self._client.collection_exists(self.chunks))
-
-    def dimension(self) -> int | None:
-        with self._lock:
-            if not self._client.collection_exists(self.chunks):
-                return None
-            info = self._client.get_collection(self.chunks)
-        vectors = info.config.params.vectors
-        return int(vectors[DENSE].size) if isinstance(vectors, dict) else None
-
     def drop(self) -> None:
         with self._lock:
             self._shared.generation += 1
@@ -180,11 +159,7 @@ class VectorIndex:
                         "unit_id": unit.unit_id,
                         "chunk_id": unit.chunk_id,
                         "doc_id": unit.doc_id,
-                        "text": unit.text,
-                        "path": unit.path,
-                        "title": unit.title,
                         "lang": unit.lang,
-                        "span": list(unit.span),
                     },
                 )
             )
@@ -206,15 +181,17 @@ class VectorIndex:
             if self._client.collection_exists(self.chunks):
                 self._client.delete(self.chunks, points_selector=selector, wait=True)
 
-    def search_dense(self, vector: np.ndarray, k: int) -> list[VectorHit]:
+    def search_dense(self, vector: np.ndarray, k: int) -> list[Hit]:
+        """Best units first, as `Hit`s of their reader chunk (one chunk may come back
+        once per unit of a two-level index)."""
         if self.local:
             snap = self._snapshot(self.chunks, KEYWORD)
             if snap is None:
                 return []
-            return _hits(snap, snap.dense_top(vector[None, :], k)[0])
+            return _hits(snap, snap.dense_top(vector[None, :], k)[0], DENSE)
         return self._query(vector.tolist(), DENSE, k)
 
-    def search_keyword(self, text: str, k: int) -> list[VectorHit]:
+    def search_keyword(self, text: str, k: int) -> list[Hit]:
         from qdrant_client import models
 
         indices, values = sparse.query_vector(text)
@@ -222,7 +199,7 @@ class VectorIndex:
             return []
         if self.local:
             snap = self._snapshot(self.chunks, KEYWORD)
-            return [] if snap is None else _hits(snap, snap.sparse_top(indices, values, k))
+            return [] if snap is None else _hits(snap, snap.sparse_top(indices, values, k), KEYWORD)
         return self._query(models.SparseVector(indices=indices, values=values), KEYWORD, k)
 
     def _snapshot(self, collection: str, keyword: str | None) -> Snapshot | None:
@@ -237,27 +214,33 @@ class VectorIndex:
             self._shared.snapshots[collection] = (self._shared.generation, snap)
             return snap
 
-    def _query(self, query: Any, using: str, k: int) -> list[VectorHit]:
+    def _query(self, query: Any, using: str, k: int) -> list[Hit]:
         with self._lock:
             if not self._client.collection_exists(self.chunks):
                 return []
             points = self._client.query_points(
                 self.chunks, query=query, using=using, limit=k, with_payload=True
             ).points
-        return [_hit(p.payload, float(p.score)) for p in points if p.payload]
+        return [_hit(p.payload, float(p.score), using) for p in points if p.payload]
 
-    def unit_payloads(self) -> list[dict[str, Any]]:
-        """Every unit's payload (no vectors): consistency checks and status."""
-        out: list[dict[str, Any]] = []
+    def unit_chunks(self) -> dict[str, str]:
+        """Chunk id -> document id of every stored unit: consistency checks."""
+        out: dict[str, str] = {}
         offset = None
         with self._lock:
             if not self._client.collection_exists(self.chunks):
                 return out
             while True:
                 points, offset = self._client.scroll(
-                    self.chunks, limit=1024, offset=offset, with_payload=True, with_vectors=False
+                    self.chunks,
+                    limit=2048,
+                    offset=offset,
+                    with_payload=["chunk_id", "doc_id"],
+                    with_vectors=False,
                 )
-                out.extend(dict(p.payload or {}) for p in points)
+                for p in points:
+                    payload = p.payload or {}
+                    out[str(payload.get("chunk_id"))] = str(payload.get("doc_id"))
                 if offset is None:
                     return out
 
@@ -356,15 +339,14 @@ class VectorIndex:
 
 
 
-def _hits(snap: Snapshot, ranked: list[tuple[int, float]]) -> list[VectorHit]:
-    return [_hit(snap.payloads[position], score) for position, score in ranked]
+def _hits(snap: Snapshot, ranked: list[tuple[int, float]], source: str) -> list[Hit]:
+    return [_hit(snap.payloads[position], score, source) for position, score in ranked]
 
 
-def _hit(payload: dict[str, Any], score: float) -> VectorHit:
-    return VectorHit(
-        unit_id=payload["unit_id"],
-        chunk_id=payload["chunk_id"],
-        doc_id=payload["doc_id"],
+def _hit(payload: dict[str, Any], score: float, source: str) -> Hit:
+    return Hit(
+        chunk_id=str(payload["chunk_id"]),
         score=score,
-        payload=dict(payload),
+        source=source,
+        doc_id=str(payload["doc_id"]),
     )

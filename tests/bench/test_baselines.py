@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from bench.baselines import bm25_rankings, dense_bruteforce_rankings, tokenize
-from bench.data import (
+from kgrag.bench.baselines import bm25_rankings, dense_bruteforce_rankings, tokenize
+from kgrag.bench.data import (
     BenchDataError,
     Passage,
     Question,
@@ -96,7 +96,7 @@ def test_dense_ranks_by_exact_cosine_best_first():
 
 @pytest.fixture(scope="module")
 def embedder():
-    from kgrag.embed import load_embedder
+    from kgrag.extractors.embed import load_embedder
 
     return load_embedder()
 

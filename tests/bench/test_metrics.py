@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from bench.metrics import (
+from kgrag.bench.metrics import (
     all_found_at_k,
     exact_match,
     mrr,

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from bench.report import markdown_table, plot_recall, write_json
+from kgrag.bench.report import markdown_table, plot_recall, write_json
 
 MODES = {
     "dense": {

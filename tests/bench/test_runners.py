@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.graph import render, run_graph_bench
-from bench.retrieval import run_answers, run_retrieval
+from kgrag.bench.graph import render, run_graph_bench
+from kgrag.bench.retrieval import run_answers, run_retrieval
 from tests.conftest import make_settings
 
 pytestmark = pytest.mark.slow

@@ -26,14 +26,14 @@ HANLP_WORDS = [
 
 @pytest.fixture(scope="session")
 def embedder():
-    from kgrag.embed import load_embedder
+    from kgrag.extractors.embed import load_embedder
 
     return load_embedder()
 
 
 @pytest.fixture(scope="session")
 def annotator(embedder):
-    from extractors.pipeline import build_annotator
+    from kgrag.extractors.annotator import build_annotator
 
     return build_annotator(embedder=embedder)
 
@@ -45,7 +45,7 @@ def hanlp_dir(tmp_path_factory) -> Path:
     import torch
     from hanlp.components.ner.rnn_ner import RNNNamedEntityRecognizer
 
-    from extractors.train_ner import train_zh_ner, train_zh_segmenter
+    from kgrag.extractors.train_ner import train_zh_ner, train_zh_segmenter
 
     root = tmp_path_factory.mktemp("hanlp")
     ner_data = root / "ner.jsonl"

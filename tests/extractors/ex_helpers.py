@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import io
 
-from extractors.parse import parse_text
-from kgrag.types import Document
+from kgrag.core.types import Document
+from kgrag.extractors.parse import parse_text
 
 
 def make_doc(text: str, path: str = "mem/doc.txt", title: str = "doc") -> Document:
@@ -39,3 +39,10 @@ def pdf_bytes(text: str, *, password: str | None = None, title: str | None = Non
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def entities_of(annotator, text: str):
+    """The entities of a short text, as query analysis finds them."""
+    from kgrag.extractors.query_terms import QueryAnalyzer
+
+    return QueryAnalyzer(annotator.languages).analyze(text).entities

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from extractors.chunking import FixedChunker, TwoLevelChunker
+from kgrag.extractors.chunking import FixedChunker, TwoLevelChunker
 from tests.extractors.ex_helpers import make_doc
 
 EN = (
@@ -87,7 +87,7 @@ def test_import_is_cheap():
     import sys
 
     code = (
-        "import sys, extractors, extractors.pipeline, extractors.parse, extractors.chunking;"
+        "import sys, kgrag.extractors.annotator, kgrag.extractors.parse, kgrag.retrievers.pipeline;"
         "heavy = {'spacy', 'torch', 'hanlp', 'keybert', 'jieba', 'sentence_transformers'};"
         "print(sorted(heavy & set(sys.modules)))"
     )
@@ -96,7 +96,7 @@ def test_import_is_cheap():
 
 
 def test_embed_and_annotate_matches_the_two_step_path(annotator, embedder):
-    from extractors.chunking import LateChunker
+    from kgrag.extractors.chunking import LateChunker
 
     docs = [make_doc(EN, path="a"), make_doc(ZH, path="b"), make_doc(EN * 4, path="c")]
     for chunker in (FixedChunker(max_chars=200), TwoLevelChunker(parent_max_chars=200),
@@ -133,7 +133,7 @@ def test_contextual_phrase_vectors_come_from_the_chunk_pass(annotator, embedder,
 
 
 def test_token_vectors_locate_spans(embedder):
-    from extractors.token_vectors import embed_with_tokens, mean_pooling
+    from kgrag.extractors.token_vectors import embed_with_tokens, mean_pooling
 
     assert mean_pooling(embedder)
     doc = make_doc("Marie Curie discovered radium. " * 3)

@@ -5,7 +5,7 @@ from itertools import pairwise
 import numpy as np
 import pytest
 
-from extractors.chunking import (
+from kgrag.extractors.chunking import (
     FixedChunker,
     LateChunker,
     SemanticChunker,
@@ -13,7 +13,7 @@ from extractors.chunking import (
     embedding_units,
     make_chunker,
 )
-from extractors.sentences import split_sentences
+from kgrag.extractors.sentences import split_sentences
 from tests.extractors.ex_helpers import make_doc
 
 SPACE = (

@@ -3,10 +3,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from extractors.entities import JiebaEntities, clean_span
-from extractors.keyphrases import ChineseKeyphrases
-from extractors.pipeline import build_annotator
-from extractors.zh_tokens import jieba_tokenizer, pos_words
+from kgrag.extractors.annotator import build_annotator
+from kgrag.extractors.entities import JiebaEntities, clean_span
+from kgrag.extractors.keyphrases import ChineseKeyphrases
+from kgrag.extractors.zh_tokens import jieba_tokenizer, pos_words
+from tests.extractors.ex_helpers import entities_of
 
 
 def names(entities) -> dict[str, str]:
@@ -14,7 +15,8 @@ def names(entities) -> dict[str, str]:
 
 
 def test_english_entities_with_spacy(annotator):
-    found = names(annotator.entities_of("Marie Curie worked at the University of Paris in France."))
+    text = "Marie Curie worked at the University of Paris in France."
+    found = names(entities_of(annotator, text))
     assert found["Marie Curie"] == "PERSON"
     assert found["France"] == "GPE"
     assert "University of Paris" in found  # leading "the" trimmed
@@ -22,7 +24,7 @@ def test_english_entities_with_spacy(annotator):
 
 
 def test_question_entities_add_missed_proper_noun_runs(annotator):
-    found = names(annotator.entities_of("Who directed the film Polish Wedding?"))
+    found = names(entities_of(annotator, "Who directed the film Polish Wedding?"))
     assert found.get("Polish Wedding") == "MISC"
 
 
@@ -48,18 +50,24 @@ def test_chinese_entities_with_jieba_merge_proper_nouns():
 def test_user_dictionary_adds_domain_entities(tmp_path, embedder):
     text = "深度求索发布了新模型。"
     plain = build_annotator(embedder=None, keyphrases=False, triples=False)
-    assert "深度求索" not in names(plain.entities_of(text))
+    assert "深度求索" not in names(entities_of(plain, text))
     user_dict = tmp_path / "dict.txt"
     user_dict.write_text("深度求索 100 nt\n", encoding="utf-8")
     custom = build_annotator(embedder=None, user_dict=str(user_dict), keyphrases=False)
-    assert names(custom.entities_of(text))["深度求索"] == "ORG"
-    assert "深度求索" not in names(plain.entities_of(text))  # the shared tokenizer is untouched
+    assert names(entities_of(custom, text))["深度求索"] == "ORG"
+    assert "深度求索" not in names(entities_of(plain, text))  # the shared tokenizer is untouched
 
 
-def test_english_keyphrases_reuse_vectors_and_cache_phrases(annotator, embedder, monkeypatch):
+def test_english_keyphrases_reuse_vectors_and_cache_phrases(embedder, monkeypatch):
+    from kgrag.extractors.annotator import english_keyphrases
+    from kgrag.extractors.keyphrases import noun_phrase_candidates
+    from kgrag.extractors.nlp_en import load_spacy
+
     text = "Marie Curie studied radioactivity and discovered polonium and radium in Paris."
-    vector = embedder.encode([text])[0]
-    annotator.keyphrases_of(text, vector=vector)  # warm the phrase cache
+    candidates = [[c.text for c in noun_phrase_candidates(load_spacy()(text))]]
+    keyphrases = english_keyphrases(embedder)
+    vector = embedder.encode([text])
+    keyphrases.extract([text], candidates, vector, 5)  # warm the phrase cache
     calls: list[list[str]] = []
     original = embedder.encode
 
@@ -68,13 +76,13 @@ def test_english_keyphrases_reuse_vectors_and_cache_phrases(annotator, embedder,
         return original(texts, batch_size=batch_size)
 
     monkeypatch.setattr(embedder, "encode", counting)
-    phrases = annotator.keyphrases_of(text, vector=vector)
+    (phrases,) = keyphrases.extract([text], candidates, vector, 5)
     assert calls == []  # neither the text nor its phrases were encoded again
     texts = [p.text.lower() for p in phrases]
     assert "radioactivity" in texts or "marie curie" in texts
-    assert len(phrases) <= annotator.top_n and len(set(texts)) == len(texts)
+    assert len(phrases) <= 5 and len(set(texts)) == len(texts)
     assert all(0 < p.score <= 1 for p in phrases)
-    annotator.keyphrases_of(text)
+    keyphrases.extract([text], candidates, None, 5)
     assert calls == [[text]]  # without a vector only the text is encoded
 
 
@@ -92,14 +100,19 @@ def test_chinese_keyphrases_skip_stopwords():
 
 
 def test_keyphrases_off_without_embedder():
+    from kgrag.extractors.chunking import FixedChunker
+    from tests.extractors.ex_helpers import make_doc
+
     plain = build_annotator(embedder=None, triples=False)
     assert plain.backends["keyphrases_en"] == "off"
-    assert plain.keyphrases_of("Marie Curie discovered radium.") == []
+    doc = make_doc("Marie Curie discovered radium.")
+    (result,) = plain.annotate([(doc, FixedChunker().chunk(doc), None)])
+    assert result.entities and result.keyphrases == []
 
 
 @pytest.mark.parametrize("bad", [np.zeros(3, dtype=np.float32)])
 def test_annotate_rejects_misaligned_vectors(annotator, bad):
-    from extractors.chunking import FixedChunker
+    from kgrag.extractors.chunking import FixedChunker
     from tests.extractors.ex_helpers import make_doc
 
     doc = make_doc("One sentence here. Another one there.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.extract import (
+from kgrag.bench.extract import (
     arg_matches,
     load_labelled,
     match_triples,

@@ -7,17 +7,18 @@ import time
 
 import pytest
 
-from extractors.hanlp_models import find_hanlp_model
-from extractors.pipeline import build_annotator
-from extractors.train_ner import read_ner_jsonl
-from kgrag.embed import ModelNotFoundError
+from kgrag.core.errors import ModelNotFoundError
+from kgrag.extractors.annotator import build_annotator
+from kgrag.extractors.hanlp_models import find_hanlp_model
+from kgrag.extractors.train_ner import read_ner_jsonl
+from tests.extractors.ex_helpers import entities_of
 
 
 def test_trained_char_ner_loads_by_path_and_finds_entities(hanlp_dir):
     annotator = build_annotator(embedder=None, hanlp_ner=str(hanlp_dir / "ner_char"),
                                 keyphrases=False, triples=False)
     assert annotator.backends["zh"] == "hanlp:ner_char"
-    found = {(e.name, e.type) for e in annotator.entities_of("张三在北京大学工作。")}
+    found = {(e.name, e.type) for e in entities_of(annotator, "张三在北京大学工作。")}
     assert found == {("张三", "PERSON"), ("北京大学", "ORG")}
 
 
@@ -26,7 +27,7 @@ def test_model_found_under_hanlp_home(hanlp_dir, monkeypatch):
     assert find_hanlp_model("ner_char") == hanlp_dir / "ner_char"
     annotator = build_annotator(embedder=None, hanlp_ner="ner_char", keyphrases=False,
                                 triples=False)
-    assert {e.name for e in annotator.entities_of("李四住在上海。")} == {"李四", "上海"}
+    assert {e.name for e in entities_of(annotator, "李四住在上海。")} == {"李四", "上海"}
 
 
 def test_segmenter_feeds_word_level_ner(hanlp_dir):
@@ -36,12 +37,12 @@ def test_segmenter_feeds_word_level_ner(hanlp_dir):
     )
     assert annotator.backends["zh"] == "hanlp:ner_word+tok:tok"
     text = "王五访问了清华大学。"
-    mentions = {(e.name, e.type) for e in annotator.entities_of(text)}
+    mentions = {(e.name, e.type) for e in entities_of(annotator, text)}
     assert mentions == {("王五", "PERSON"), ("清华大学", "ORG")}
 
 
 def test_hanlp_spans_map_to_document_offsets(hanlp_dir):
-    from extractors.chunking import FixedChunker
+    from kgrag.extractors.chunking import FixedChunker
     from tests.extractors.ex_helpers import make_doc
 
     annotator = build_annotator(embedder=None, hanlp_ner=str(hanlp_dir / "ner_char"),

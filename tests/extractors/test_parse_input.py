@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from extractors.errors import ParseError
-from extractors.parse import SUPPORTED_SUFFIXES, parse_file, parse_text
+from kgrag.core.errors import ParseError
+from kgrag.extractors.parse import SUPPORTED_SUFFIXES, parse_file, parse_text
 from tests.extractors.ex_helpers import pdf_bytes
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from extractors.lang import detect_lang, split_paragraphs_by_lang
-from extractors.normalize import normalize_key
-from extractors.sentences import split_sentences
+from kgrag.extractors.lang import detect_lang, split_paragraphs_by_lang
+from kgrag.extractors.normalize import normalize_key
+from kgrag.extractors.sentences import split_sentences
 
 
 def sentences(text: str, lang: str = "en") -> list[str]:

@@ -1,5 +1,5 @@
-from extractors.parse import parse_text
-from extractors.pipeline import title_entity
+from kgrag.extractors.annotator import title_entity
+from kgrag.extractors.parse import parse_text
 
 
 def test_title_entity_drops_qualifier_and_ignores_file_names():

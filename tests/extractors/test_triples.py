@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from extractors.nlp_en import load_spacy
-from extractors.triples_en import sentence_frames
-from extractors.triples_zh import frames_from_srl, sentence_frames_zh
-from extractors.zh_tokens import jieba_tokenizer, pos_words
+from kgrag.extractors.nlp_en import load_spacy
+from kgrag.extractors.triples_en import sentence_frames
+from kgrag.extractors.triples_zh import frames_from_srl, sentence_frames_zh
+from kgrag.extractors.zh_tokens import jieba_tokenizer, pos_words
 
 
 def en(text: str):

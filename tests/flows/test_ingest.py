@@ -16,12 +16,12 @@ def _consistent(client: Client) -> tuple[int, int]:
     """Every level-0 chunk has a vector (or child vectors) and every vector its chunk."""
     rt = get_runtime(client.settings, client.workspace)
     graph_chunks = rt.graph.chunk_ids()
-    payloads = rt.vectors.unit_payloads()
-    vector_chunks = {p["chunk_id"] for p in payloads}
+    units = rt.vectors.unit_chunks()
+    vector_chunks = set(units)
     level0 = {r["id"] for r in rt.graph.run("MATCH (c:Chunk {level: 0}) RETURN c.id AS id")}
     assert vector_chunks <= graph_chunks
     assert level0 == vector_chunks
-    return len(graph_chunks), len(payloads)
+    return len(graph_chunks), rt.vectors.count()
 
 
 def test_ingest_twice_is_idempotent(demo_client: Client):
@@ -57,11 +57,11 @@ def test_changed_file_replaces_old_version_and_bad_files_are_reported(
     rt = get_runtime(settings, workspace)
     docs = rt.graph.documents()
     assert len(docs) == 1
-    assert {p["doc_id"] for p in rt.vectors.unit_payloads()} == {docs[0]["id"]}
+    assert set(rt.vectors.unit_chunks().values()) == {docs[0].id}
     _consistent(client)
 
     deleted = client.delete(str(corpus / "curie.md"))
-    assert deleted == [docs[0]["id"]]
+    assert deleted == [docs[0].id]
     counts = rt.graph.counts()
     assert counts["Document"] == 0 and counts["Chunk"] == 0 and counts["Entity"] == 0
     assert rt.vectors.count() == 0

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from kg.falkordb_store import FalkorDBStore
+from kgrag.kg.falkordb_store import FalkorDBStore
 from kgrag.services import LocalServer
 
 

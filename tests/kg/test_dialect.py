@@ -1,5 +1,5 @@
-from kg.dialect import Backend, falkordb_schema, is_already_exists_error, neo4j_schema
-from kg.schema import LOOKUP_INDEXES, UNIQUE_KEYS
+from kgrag.kg.dialect import Backend, falkordb_schema, is_already_exists_error, neo4j_schema
+from kgrag.kg.schema import LOOKUP_INDEXES, UNIQUE_KEYS
 
 
 def test_neo4j_schema_uses_if_not_exists_constraints_and_indexes():
@@ -24,7 +24,6 @@ def test_falkordb_schema_indexes_before_constraints():
     assert constraint.command[:3] == ("GRAPH.CONSTRAINT", "CREATE", "kgrag_x")
 
 
-def test_backend_from_str_and_existing_errors():
-    assert Backend.from_str("Neo4j") is Backend.NEO4J
+def test_existing_index_errors_are_recognised_on_falkordb_only():
     assert is_already_exists_error(Backend.FALKORDB, "Attribute 'id' is already indexed")
     assert not is_already_exists_error(Backend.NEO4J, "already exists")

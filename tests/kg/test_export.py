@@ -7,9 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kg.export import export_graph
-from kg.falkordb_store import FalkorDBStore
-from kgrag.types import (
+from kgrag.core.types import (
     Chunk,
     ChunkAnnotations,
     Document,
@@ -18,6 +16,8 @@ from kgrag.types import (
     Mention,
     Triple,
 )
+from kgrag.kg.export import export_graph
+from kgrag.kg.falkordb_store import FalkorDBStore
 
 pytestmark = pytest.mark.slow
 

@@ -3,8 +3,8 @@
 
 import pytest
 
-from kg.falkordb_store import FalkorDBStore
-from kgrag.types import Chunk, ChunkAnnotations, Document, Entity, Keyphrase, Mention, Triple
+from kgrag.core.types import Chunk, ChunkAnnotations, Document, Entity, Keyphrase, Mention, Triple
+from kgrag.kg.falkordb_store import FalkorDBStore
 
 pytestmark = pytest.mark.slow
 
@@ -70,7 +70,7 @@ def test_parameters_carry_quotes_and_unicode_verbatim(store: FalkorDBStore):
     doc, chunks = _doc("q1", text)
     store.upsert_document(doc, chunks)
     back = store.chunks(["q1:0", "q1:1"])
-    assert back["q1:0"]["text"] + back["q1:1"]["text"] == text
+    assert back["q1:0"].text + back["q1:1"].text == text
 
 
 def test_delete_removes_document_and_orphans_only(store: FalkorDBStore):
@@ -80,13 +80,13 @@ def test_delete_removes_document_and_orphans_only(store: FalkorDBStore):
     store.upsert_annotations(d1.id, _annotations("d1", ["Apple", "Beats"]))
     store.upsert_document(d2, c2)
     store.upsert_annotations(d2.id, _annotations("d2", ["Apple", "Paris"]))
-    assert store.entities(["apple"])["apple"]["mention_count"] == 2
+    assert store.entities(["apple"])["apple"].mention_count == 2
 
     store.delete_document("d1")
     counts = store.counts()
     assert counts["Document"] == 1 and counts["Chunk"] == 2
     assert set(store.entities(["apple", "beats", "paris"])) == {"apple", "paris"}
-    assert store.entities(["apple"])["apple"]["mention_count"] == 1
+    assert store.entities(["apple"])["apple"].mention_count == 1
     assert counts["RELATION"] == 1  # d2's relation stays, d1's provenance is gone
     assert counts["Keyphrase"] == 1  # still linked from d2
 
@@ -104,4 +104,4 @@ def test_hub_entities_are_marked(store: FalkorDBStore):
         for c in chunks
     ]
     store.upsert_annotations(doc.id, anns, hub_threshold=2)
-    assert store.entities(["2014"])["2014"]["is_hub"] is True
+    assert store.entities(["2014"])["2014"].is_hub is True

@@ -4,10 +4,10 @@ entity-entity edges inside the set, and PPR over the fetched subgraph."""
 
 import pytest
 
-from kg.falkordb_store import FalkorDBStore
-from kg.neighbourhood import ExpansionConfig, fetch_neighbourhood
-from kg.sampling import personalized_pagerank
-from kgrag.types import Chunk, ChunkAnnotations, Document, Entity, Mention, Triple
+from kgrag.core.types import Chunk, ChunkAnnotations, Document, Entity, Mention, Triple
+from kgrag.kg.falkordb_store import FalkorDBStore
+from kgrag.kg.neighbourhood import ExpansionConfig, fetch_neighbourhood
+from kgrag.kg.sampling import personalized_pagerank
 
 pytestmark = pytest.mark.slow
 
@@ -70,7 +70,7 @@ def _load(store: FalkorDBStore) -> None:
 @pytest.fixture
 def graph(store: FalkorDBStore) -> FalkorDBStore:
     _load(store)
-    assert store.entities(["h"])["h"]["mention_count"] == 5
+    assert store.entities(["h"])["h"].mention_count == 5
     return store
 
 

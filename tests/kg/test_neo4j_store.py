@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from kg import queries as q
-from kg.neo4j_store import Neo4jStore, database_name
-from kgrag.types import Chunk, Document
+from kgrag.core.types import Chunk, Document
+from kgrag.kg import queries as q
+from kgrag.kg.neo4j_store import Neo4jStore, database_name
 
 
 class FakeTx:

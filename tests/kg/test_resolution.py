@@ -1,5 +1,5 @@
 """Entity resolution: triple linking, and entity-name vectors / SAME_AS edges kept in line
-with a real FalkorDB graph and a real (local-mode) Qdrant index."""
+with a real FalkorDB graph and a real (local-mode) Qdrant entity index."""
 
 from collections.abc import Iterator
 from pathlib import Path
@@ -7,10 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kg.falkordb_store import FalkorDBStore
-from kg.resolution import link_triples, sync_entity_vectors
-from kgrag.types import Chunk, ChunkAnnotations, Document, Entity, Mention, Triple
-from retrievers.vector_index import VectorIndex, close_shared_clients
+from kgrag.core.types import Chunk, ChunkAnnotations, Document, Entity, Mention, Triple
+from kgrag.kg.falkordb_store import FalkorDBStore
+from kgrag.kg.resolution import resolve_entities
+from kgrag.kg.triple_links import link_triples
+from kgrag.retrievers.entity_index import EntityIndex
+from kgrag.retrievers.vector_index import VectorIndex, close_shared_clients
 
 pytestmark = pytest.mark.slow
 
@@ -34,14 +36,20 @@ VECTORS: dict[str, np.ndarray] = {
 
 
 class FixedEmbed:
-    """`embed` callable mapping names to the vectors above; records every batch it gets."""
+    """An embedder mapping names to the vectors above; records every batch it gets."""
+
+    dim = DIM
 
     def __init__(self) -> None:
         self.calls: list[list[str]] = []
 
-    def __call__(self, names: list[str]) -> np.ndarray:
+    def encode(self, names: list[str]) -> np.ndarray:
         self.calls.append(list(names))
         return np.stack([VECTORS[n] for n in names])
+
+
+def resolve(store: FalkorDBStore, index: VectorIndex, embed=None, **options) -> int:
+    return resolve_entities(store, EntityIndex(index, embed or FixedEmbed()), **options)
 
 
 @pytest.fixture
@@ -142,29 +150,27 @@ def test_entity_names_match_whole_words_only():
     assert list(link_triples(ann)) == []
 
 
-# ---------------------------------------------------------------- sync_entity_vectors
-def test_sync_adds_vectors_for_new_entities_only(store: FalkorDBStore, index: VectorIndex):
-    index.ensure(DIM)
+# ---------------------------------------------------------------- resolve_entities
+def test_resolution_embeds_unresolved_entities_only(store: FalkorDBStore, index: VectorIndex):
     embed = FixedEmbed()
     _add_doc(store, "d1", ["Alpha", "Beta"])
-    assert sync_entity_vectors(store, index, embed) == 2
+    assert resolve(store, index, embed) == 2
     assert index.entity_keys() == {"alpha", "beta"}
     assert embed.calls == [["Alpha", "Beta"]]
 
-    assert sync_entity_vectors(store, index, embed) == 0
+    assert resolve(store, index, embed) == 0
     assert embed.calls == [["Alpha", "Beta"]]  # nothing embedded again
     assert index.entity_keys() == {"alpha", "beta"}
 
-    _add_doc(store, "d2", ["Beta", "Gamma"])  # Beta already indexed
-    assert sync_entity_vectors(store, index, embed) == 1
+    _add_doc(store, "d2", ["Beta", "Gamma"])  # Beta already resolved
+    assert resolve(store, index, embed) == 1
     assert embed.calls[-1] == ["Gamma"]
     assert index.entity_keys() == {"alpha", "beta", "gamma"}
 
 
 def test_same_as_above_threshold_only(store: FalkorDBStore, index: VectorIndex):
-    index.ensure(DIM)
     _add_doc(store, "d1", ["Alpha", "Beta", "Gamma", "Gamma Labs", "Alpha Corp"])
-    assert sync_entity_vectors(store, index, FixedEmbed()) == 5
+    assert resolve(store, index) == 5
     edges = _same_as(store)
     assert set(edges) == {("alpha", "alpha_corp")}  # Gamma/Gamma Labs is 0.70 < 0.8
     assert edges[("alpha", "alpha_corp")] == pytest.approx(0.95, abs=0.01)
@@ -172,33 +178,53 @@ def test_same_as_above_threshold_only(store: FalkorDBStore, index: VectorIndex):
 
 
 def test_same_as_links_new_entities_to_existing_ones(store: FalkorDBStore, index: VectorIndex):
-    index.ensure(DIM)
     _add_doc(store, "d1", ["Alpha", "Gamma"])
-    sync_entity_vectors(store, index, FixedEmbed(), threshold=0.6)
+    resolve(store, index, threshold=0.6)
     assert _same_as(store) == {}
 
     _add_doc(store, "d2", ["Alpha Corp", "Gamma Labs"])
-    assert sync_entity_vectors(store, index, FixedEmbed(), threshold=0.6) == 2
+    assert resolve(store, index, threshold=0.6) == 2
     assert set(_same_as(store)) == {("alpha", "alpha_corp"), ("gamma", "gamma_labs")}
 
 
-def test_sync_removes_vectors_of_deleted_entities(store: FalkorDBStore, index: VectorIndex):
-    index.ensure(DIM)
+def test_interrupted_resolution_is_finished_by_the_next_run(
+    store: FalkorDBStore, index: VectorIndex, monkeypatch: pytest.MonkeyPatch
+):
+    """A crash after the names are indexed but before the SAME_AS edges are written (the
+    names already have vectors, so a vector diff would see nothing left to do)."""
+    _add_doc(store, "d1", ["Alpha", "Alpha Corp"])
+
+    def crash(pairs: object) -> None:
+        raise ConnectionError("graph server went away")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(store, "upsert_same_as", crash)
+        with pytest.raises(ConnectionError):
+            resolve(store, index)
+    assert index.entity_keys() == {"alpha", "alpha_corp"} and _same_as(store) == {}
+    assert len(store.unresolved_entities()) == 2
+
+    assert resolve(store, index) == 2
+    assert set(_same_as(store)) == {("alpha", "alpha_corp")}
+    assert store.unresolved_entities() == []
+
+
+def test_resolution_removes_vectors_of_deleted_entities(store: FalkorDBStore, index: VectorIndex):
     _add_doc(store, "d1", ["Alpha", "Beta"])
     _add_doc(store, "d2", ["Alpha", "Gamma"])
-    assert sync_entity_vectors(store, index, FixedEmbed()) == 3
+    assert resolve(store, index) == 3
     assert index.entity_keys() == {"alpha", "beta", "gamma"}
 
     store.delete_document("d1")  # Beta is orphaned; Alpha is still mentioned by d2
-    assert {r["key"] for r in store.all_entities()} == {"alpha", "gamma"}
-    assert sync_entity_vectors(store, index, FixedEmbed()) == 0
+    assert store.entity_keys() == {"alpha", "gamma"}
+    assert resolve(store, index) == 0
     assert index.entity_keys() == {"alpha", "gamma"}
     hits = index.search_entities(np.stack([VECTORS["Beta"]]), k=3, threshold=0.5)
     assert hits == [[]]
 
 
 def test_real_embedder_links_near_duplicate_names(store: FalkorDBStore, index: VectorIndex):
-    from kgrag.embed import load_embedder
+    from kgrag.extractors.embed import load_embedder
 
     embedder = load_embedder()
     names = [
@@ -214,9 +240,8 @@ def test_real_embedder_links_near_duplicate_names(store: FalkorDBStore, index: V
     assert cos[0, 1] > 0.9  # the pair this test relies on sits well above the 0.8 default
     assert cos[2, 3] < 0.75  # two people sharing a surname stay apart
 
-    index.ensure(embedder.dim)
     _add_doc(store, "d1", names)
-    assert sync_entity_vectors(store, index, embedder.encode) == len(names)
+    assert resolve(store, index, embedder) == len(names)
     edges = _same_as(store)
     assert set(edges) == {("barack_obama", "president_barack_obama")}
     assert edges[("barack_obama", "president_barack_obama")] > 0.8

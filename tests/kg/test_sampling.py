@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from kg.sampling import (
+from kgrag.kg.sampling import (
     RelationEdge,
     SamplerConfig,
     SampleResult,

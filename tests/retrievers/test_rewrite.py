@@ -5,9 +5,10 @@ from typing import Any
 
 import pytest
 
-import kgrag.llm
-from retrievers.fuse import Ranked, reciprocal_rank_fusion
-from retrievers.rewrite import (
+import kgrag.generation.llm
+from kgrag.core.types import Hit
+from kgrag.retrievers.fuse import reciprocal_rank_fusion
+from kgrag.retrievers.rewrite import (
     MAX_QUERY_CHARS,
     multi_query_fuse,
     rephrasings,
@@ -124,8 +125,8 @@ def test_rewrite_query_chinese_prompt():
 
 
 def test_multi_query_fuse_is_rrf_over_queries_keeping_retriever_sources():
-    q0 = [Ranked("a", 0.9, "dense"), Ranked("b", 0.8, "dense+keyword")]
-    q1 = [Ranked("b", 0.7, "graph"), Ranked("c", 0.6, "dense")]
+    q0 = [Hit("a", 0.9, "dense"), Hit("b", 0.8, "dense+keyword")]
+    q1 = [Hit("b", 0.7, "graph"), Hit("c", 0.6, "dense")]
     fused = multi_query_fuse([q0, q1], rrf_k=1)
     assert [r.chunk_id for r in fused] == ["b", "a", "c"]
     assert [r.score for r in fused] == pytest.approx([1 / 3 + 1 / 2, 1 / 2, 1 / 3])
@@ -140,10 +141,10 @@ def test_multi_query_fuse_is_rrf_over_queries_keeping_retriever_sources():
 
 @pytest.fixture(scope="module")
 def tiny_llm() -> Iterator[Any]:
-    llm = kgrag.llm.load_llm(str(kgrag.llm.default_model_path()), n_ctx=2048)
+    llm = kgrag.generation.llm.load_llm(str(kgrag.generation.llm.default_model_path()), n_ctx=2048)
     yield llm
     # Free it now: left to interpreter shutdown, llama-cpp-python's finaliser fails noisily.
-    kgrag.llm.load_llm.cache_clear()
+    kgrag.generation.llm.load_llm.cache_clear()
     llm.close()
 
 

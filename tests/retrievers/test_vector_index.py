@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from qdrant_client.models import SparseVector
 
-from retrievers import sparse
-from retrievers.vector_index import UnitRecord, VectorIndex, close_shared_clients
+from kgrag.retrievers import sparse
+from kgrag.retrievers.vector_index import UnitRecord, VectorIndex, close_shared_clients
 
 SAMPLE = Path(__file__).parents[1] / "data" / "hotpot-sample" / "corpus.jsonl"
 
@@ -22,7 +22,7 @@ def index(tmp_path):
 
 
 def _unit(uid: str, doc: str, text: str, parent: str | None = None) -> UnitRecord:
-    return UnitRecord(uid, parent or uid, doc, text, f"/{doc}.md", doc, "en", (0, len(text)))
+    return UnitRecord(uid, parent or uid, doc, text, doc, "en")
 
 
 def test_dense_keyword_and_delete(index: VectorIndex):
@@ -37,12 +37,14 @@ def test_dense_keyword_and_delete(index: VectorIndex):
     assert index.count() == 3
 
     dense = index.search_dense(np.array([0, 1, 0, 0], dtype=np.float32), 2)
-    assert dense[0].unit_id == "a:1" and dense[0].score == pytest.approx(1.0)
-    assert index.search_keyword("who discovered polonium", 1)[0].unit_id == "a:0"
+    assert dense[0].chunk_id == "a:1" and dense[0].score == pytest.approx(1.0)
+    assert dense[0].source == "dense" and dense[0].doc_id == "a"
+    keyword = index.search_keyword("who discovered polonium", 1)[0]
+    assert keyword.chunk_id == "a:0" and keyword.source == "keyword"
     assert index.search_keyword("青蒿素", 1)[0].doc_id == "b"
 
     index.delete_document("a")
-    assert {p["doc_id"] for p in index.unit_payloads()} == {"b"}
+    assert index.unit_chunks() == {"b:0": "b"}
 
 
 def test_child_units_point_at_parent_chunk(index: VectorIndex):
@@ -50,7 +52,7 @@ def test_child_units_point_at_parent_chunk(index: VectorIndex):
         [_unit("a:5", "a", "A sentence.", parent="a:0")], np.ones((1, 4), np.float32)
     )
     hit = index.search_dense(np.ones(4, np.float32), 1)[0]
-    assert hit.unit_id == "a:5" and hit.chunk_id == "a:0"
+    assert hit.chunk_id == "a:0"
 
 
 def test_entity_vectors_threshold(index: VectorIndex):
@@ -116,11 +118,11 @@ def test_snapshot_search_matches_qdrants_own_search_and_follows_writes(index: Ve
             ours = index.search_keyword(text, 5)
             assert ours, text
             assert [h.score for h in ours] == pytest.approx([p.score for p in theirs], rel=1e-5)
-            assert {h.unit_id for h in ours} == {p.payload["unit_id"] for p in theirs}
+            assert {h.chunk_id for h in ours} == {p.payload["chunk_id"] for p in theirs}
         for vec in vectors[:5]:
             theirs = _qdrant_query(index, index.chunks, vec.tolist(), "dense", 4)
             ours = index.search_dense(vec, 4)
-            assert [h.unit_id for h in ours] == [p.payload["unit_id"] for p in theirs]
+            assert [h.chunk_id for h in ours] == [p.payload["chunk_id"] for p in theirs]
             assert [h.score for h in ours] == pytest.approx([p.score for p in theirs], abs=1e-5)
 
     check()

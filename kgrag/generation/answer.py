@@ -7,10 +7,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from kgrag.context import Context
-from kgrag.llm import chat
-from kgrag.prompts import REFUSAL, build_messages, is_refusal
-from kgrag.types import Answer, Citation, Hit, Lang
+from kgrag.core.types import Answer, Citation, Lang
+from kgrag.generation.context import Context
+from kgrag.generation.llm import chat
+from kgrag.generation.prompts import REFUSAL, build_messages, is_refusal
 
 _CITE = re.compile(r"\[(\d{1,3})\]")
 
@@ -23,19 +23,6 @@ def cited_numbers(text: str, n_sources: int) -> list[int]:
         if 1 <= n <= n_sources and n not in seen:
             seen.append(n)
     return seen
-
-
-def _citation(n: int, hit: Hit) -> Citation:
-    return Citation(
-        n=n,
-        chunk_id=hit.chunk_id,
-        doc_id=hit.doc_id,
-        path=hit.path,
-        title=hit.title,
-        span=hit.span,
-        score=hit.score,
-        source=hit.source,
-    )
 
 
 def generate_answer(
@@ -67,5 +54,5 @@ def generate_answer(
     numbers = cited_numbers(text, len(context.sources))
     if not numbers and not refused:
         numbers = list(range(1, len(context.sources) + 1))
-    citations = [] if refused else [_citation(n, context.sources[n - 1]) for n in numbers]
+    citations = [] if refused else [Citation.of(n, context.sources[n - 1]) for n in numbers]
     return Answer(question, text, citations, context.facts, timings, refused=refused)

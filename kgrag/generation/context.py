@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kg.verbalize import count_tokens
-from kgrag.types import Hit
+from kgrag.core.text import count_tokens
+from kgrag.core.types import Hit
 
 
 @dataclass

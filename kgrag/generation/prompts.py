@@ -3,7 +3,7 @@ and say plainly when the sources do not contain the answer."""
 
 from __future__ import annotations
 
-from kgrag.types import Lang
+from kgrag.core.types import Lang
 
 REFUSAL = {
     "en": "The provided sources do not contain the answer.",

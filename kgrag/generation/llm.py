@@ -14,12 +14,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from kgrag.core.errors import LLMNotFoundError
+
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 REPEAT_PENALTY = 1.15  # small models loop on their own sentences without it
 
-
-class LLMNotFoundError(RuntimeError):
-    pass
 
 
 def default_model_path() -> Path:

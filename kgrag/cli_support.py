@@ -1,0 +1,36 @@
+"""What every `kgrag` command shares: consoles, the workspace option, Prefect defaults,
+and the rule that kgrag's own errors print as one line while anything else keeps its
+traceback (a bug should look like one)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+
+from kgrag.core.errors import KgragError
+
+console = Console()
+err = Console(stderr=True)
+
+Workspace = Annotated[str | None, typer.Option("--workspace", "-w", help="workspace name")]
+T = TypeVar("T")
+
+
+def quiet_prefect() -> None:
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
+
+
+def guard(action: Callable[[], T]) -> T:
+    """Run `action`; a KgragError becomes one line on stderr and exit status 1."""
+    try:
+        return action()
+    except KgragError as exc:
+        err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        raise typer.Exit(1) from None

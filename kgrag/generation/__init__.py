@@ -1,0 +1,1 @@
+"""Answer generation: llama.cpp loading and chat, prompts, context building, answers."""

@@ -1,0 +1,195 @@
+"""`Indexer`: what writing a document into a workspace means, in one place.
+
+Per document, vectors are written before graph nodes and the Document is flagged
+complete last; the previous versions of its file are dropped after that. So at any
+crash point the next run finds either an incomplete document (indexed again, and
+removed by `reconcile` if its file is gone) or a complete one with stale versions beside
+it (dropped when the file is seen unchanged). Entities are resolved after the writes and
+flagged when done, so an interrupted resolution is finished by the next run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from kgrag.core.errors import ParseError
+from kgrag.core.ids import doc_id_of_chunk, is_under, normalised_path
+from kgrag.core.types import Chunk, ChunkAnnotations, Document
+from kgrag.extractors.annotator import Annotator
+from kgrag.extractors.chunking import Chunker, embedding_units
+from kgrag.extractors.parse import parse_file
+from kgrag.indexing.discovery import discover
+from kgrag.indexing.report import BatchStats
+from kgrag.kg.resolution import resolve_entities
+from kgrag.kg.store import GraphStore
+from kgrag.retrievers.entity_index import EntityIndex
+from kgrag.retrievers.vector_index import UnitRecord, VectorIndex
+
+
+@dataclass
+class PreparedDocument:
+    """A new or changed document, chunked, embedded and annotated, ready to write."""
+
+    doc: Document
+    chunks: list[Chunk]
+    vectors: np.ndarray
+    annotations: list[ChunkAnnotations]
+    stale: list[str]  # ids of older versions of the same file
+
+
+@dataclass
+class PreparedBatch:
+    documents: list[PreparedDocument] = field(default_factory=list)
+    repairs: list[str] = field(default_factory=list)  # stale versions beside unchanged files
+    stats: BatchStats = field(default_factory=BatchStats)
+
+
+class Indexer:
+    def __init__(
+        self,
+        workspace: str,
+        graph: GraphStore,
+        vectors: VectorIndex,
+        entity_index: EntityIndex,
+        chunker: Chunker,
+        annotator: Annotator,
+        max_file_bytes: int,
+    ) -> None:
+        self.workspace = workspace
+        self.graph = graph
+        self.vectors = vectors
+        self.entity_index = entity_index
+        self.chunker = chunker
+        self.annotator = annotator
+        self.max_file_bytes = max_file_bytes
+
+    # ------------------------------------------------------------ reading
+    def parse(self, paths: Sequence[Path]) -> tuple[list[Document], list[tuple[str, str]]]:
+        """Documents, and (path, reason) for each file that could not be read. Whatever a
+        reader raises, even a bug, fails that file only, never the batch."""
+        docs: list[Document] = []
+        failures: list[tuple[str, str]] = []
+        for path in paths:
+            try:
+                docs.append(parse_file(path, max_bytes=self.max_file_bytes))
+            except ParseError as exc:
+                failures.append((str(path), exc.reason))
+            except Exception as exc:
+                failures.append((str(path), f"unreadable ({type(exc).__name__}: {exc})"[:300]))
+        return docs, failures
+
+    # ------------------------------------------------------------ writing
+    def prepare(self, docs: Sequence[Document]) -> PreparedBatch:
+        """Skip documents already complete; chunk, embed and annotate the others."""
+        batch = PreparedBatch()
+        todo: list[tuple[Document, list[str]]] = []
+        for doc in docs:
+            versions = self.graph.documents_by_path(doc.path)
+            others = [v.id for v in versions if v.id != doc.id]
+            if any(v.id == doc.id and v.complete for v in versions):
+                batch.stats.unchanged += 1
+                batch.repairs += others
+            else:
+                todo.append((doc, others))
+        if not todo:
+            return batch
+        started = time.perf_counter()
+        chunked = [(doc, self.chunker.chunk(doc)) for doc, _ in todo]
+        batch.stats.add_time("chunk", time.perf_counter() - started)
+        started = time.perf_counter()
+        vectors, annotations = self.annotator.embed_and_annotate(self.chunker, chunked)
+        batch.stats.add_time("embed+annotate", time.perf_counter() - started)
+        by_doc: dict[str, list[ChunkAnnotations]] = {}
+        for ann in annotations:
+            by_doc.setdefault(doc_id_of_chunk(ann.chunk_id), []).append(ann)
+        batch.documents = [
+            PreparedDocument(doc, chunks, vecs, by_doc.get(doc.id, []), stale)
+            for (doc, chunks), vecs, (_, stale) in zip(chunked, vectors, todo, strict=True)
+        ]
+        return batch
+
+    def write(self, batch: PreparedBatch) -> BatchStats:
+        """Write every prepared document (idempotent: a retry rewrites the same rows)."""
+        stats = batch.stats
+        if batch.documents:
+            self.vectors.ensure(batch.documents[0].vectors.shape[1])
+        backend = ",".join(f"{k}={v}" for k, v in sorted(self.annotator.backends.items()))
+        for item in batch.documents:
+            doc = item.doc
+            started = time.perf_counter()
+            self.vectors.upsert_units(_units(doc, item.chunks), item.vectors)
+            stats.add_time("write_vectors", time.perf_counter() - started)
+            started = time.perf_counter()
+            self.graph.upsert_document(doc, item.chunks, ner_backend=backend)
+            self.graph.upsert_annotations(doc.id, item.annotations)
+            self.graph.mark_complete(doc.id)
+            self._drop(item.stale)
+            stats.add_time("write_graph", time.perf_counter() - started)
+            stats.indexed += 1
+            stats.replaced += len(item.stale)
+            stats.chunks += sum(1 for c in item.chunks if c.level == 0)
+        self._drop(batch.repairs)
+        stats.replaced += len(batch.repairs)
+        return stats
+
+    def _drop(self, doc_ids: Sequence[str]) -> None:
+        """Graph first (the reader's source of truth), then vectors."""
+        for doc_id in doc_ids:
+            self.graph.delete_document(doc_id)
+            self.vectors.delete_document(doc_id)
+
+    def resolve(self) -> int:
+        """Index and link entities not resolved yet (see `kg.resolution`)."""
+        return resolve_entities(self.graph, self.entity_index)
+
+    def reconcile(self) -> int:
+        """Remove what an interrupted run left: documents never marked complete (graph and
+        vectors) and vectors whose document is not in the graph. Returns the number of
+        documents removed."""
+        documents = self.graph.documents()
+        incomplete = [d.id for d in documents if not d.complete]
+        self._drop(incomplete)
+        complete = {d.id for d in documents if d.complete}
+        orphaned = set(self.vectors.unit_chunks().values()) - complete
+        for doc_id in orphaned:
+            self.vectors.delete_document(doc_id)
+        return len(incomplete) + len(orphaned)
+
+    # ------------------------------------------------------------ removing
+    def delete(self, doc_ids: Sequence[str]) -> None:
+        """Documents with their chunks, vectors, orphaned entities and entity vectors."""
+        self._drop(doc_ids)
+        self.resolve()
+
+    def targets(self, target: str) -> list[str]:
+        """Ids of a document given by id, or of every version of a file given by path."""
+        if self.graph.document(target) is not None:
+            return [target]
+        return [d.id for d in self.graph.documents_by_path(normalised_path(target))]
+
+    def gone_under(self, folder: Path) -> list[str]:
+        """Ids of documents under `folder` (whole path components) whose file is gone."""
+        root = normalised_path(folder)
+        present = {normalised_path(p) for p in discover(Path(root)).files}
+        return [
+            d.id for d in self.graph.documents() if is_under(d.path, root) and d.path not in present
+        ]
+
+
+def _units(doc: Document, chunks: list[Chunk]) -> list[UnitRecord]:
+    return [
+        UnitRecord(
+            unit_id=c.id,
+            chunk_id=c.parent_id or c.id,
+            doc_id=doc.id,
+            text=c.text,
+            title=doc.title,
+            lang=doc.lang,
+        )
+        for c in embedding_units(chunks)
+    ]
