@@ -100,12 +100,14 @@ class EnglishAnnotator(LanguageAnnotator):
                 for i, vector in zip(missing, encoded, strict=True):
                     found[i] = vector
             doc_vectors = np.stack([v for v in found if v is not None])
-            in_context: dict[str, np.ndarray] = {}
+            in_context: list[dict[str, np.ndarray]] = []
             for part, part_candidates in zip(parts, candidates, strict=True):
+                found_here: dict[str, np.ndarray] = {}
                 for candidate in part_candidates:
                     vector = vectors.phrase(part, candidate)
                     if vector is not None:
-                        in_context.setdefault(candidate.text, vector)
+                        found_here.setdefault(candidate.text, vector)
+                in_context.append(found_here)
             phrases = self._keyphrases.extract(
                 [p.text for p in parts],
                 [[c.text for c in cs] for cs in candidates],

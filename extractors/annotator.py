@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from kgrag.core.errors import ConfigError
+from kgrag.core.settings import BATCH_SIZE
 from kgrag.core.types import Chunk, ChunkAnnotations, Document, Entity, Keyphrase, Lang, Mention
 from kgrag.extractors.annotate_en import EnglishAnnotator
 from kgrag.extractors.annotate_zh import ChineseAnnotator
@@ -200,7 +201,7 @@ def build_annotator(
     keyphrases_top_n: int = 5,
     keyphrases: bool = True,
     triples: bool = True,
-    batch_size: int = 64,
+    batch_size: int = BATCH_SIZE,
 ) -> Annotator:
     """Load the models (once per process) and wire the language annotators.
 

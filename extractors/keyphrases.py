@@ -88,55 +88,63 @@ class EnglishKeyphrases:
         candidates: Sequence[Sequence[str]],
         doc_vectors: np.ndarray | None,
         top_n: int,
-        phrase_vectors: Mapping[str, np.ndarray] | None = None,
+        phrase_vectors: Sequence[Mapping[str, np.ndarray]] | None = None,
     ) -> list[list[Keyphrase]]:
         """Top phrases per text. `candidates[i]` are the surface phrases of text i;
         `doc_vectors` (one unit-length row per text) are computed when None;
-        `phrase_vectors` (by surface phrase, e.g. read in context by `TokenVectors`) are
-        used where given, other phrases are encoded (and cached)."""
+        `phrase_vectors[i]` (by surface phrase, e.g. read in context by `TokenVectors`)
+        are used for text i where given, other phrases are encoded (and cached).
+
+        Each text is ranked over its own candidates and vectors only, so a text's
+        keyphrases never depend on which other texts share its batch: re-running an
+        ingestion in other batches writes the same graph."""
         from sklearn.feature_extraction.text import CountVectorizer
 
-        surface: dict[str, str] = {}
-        known: dict[str, list[np.ndarray]] = {}
-        for phrases in candidates:
+        if not texts:
+            return []
+        per_text: list[dict[str, tuple[str, list[np.ndarray]]]] = []  # key -> surface, vecs
+        for i, phrases in enumerate(candidates):
+            in_context = phrase_vectors[i] if phrase_vectors is not None else {}
+            keys: dict[str, tuple[str, list[np.ndarray]]] = {}
             for phrase in phrases:
                 key = " ".join(self._analyzer(phrase))
                 if key and len(key.split()) <= _MAX_PHRASE_TOKENS:
-                    surface.setdefault(key, phrase)
-                    if phrase_vectors is not None and phrase in phrase_vectors:
-                        known.setdefault(key, []).append(phrase_vectors[phrase])
-        if not texts or not surface:
-            return [[] for _ in texts]
-        vocabulary = sorted(surface)
+                    _, vectors = keys.setdefault(key, (phrase, []))
+                    if phrase in in_context:
+                        vectors.append(in_context[phrase])
+            per_text.append(keys)
+        unknown = sorted({k for keys in per_text for k, (_, vecs) in keys.items() if not vecs})
+        encoded = dict(zip(unknown, self.phrase_vectors(unknown), strict=True)) if unknown else {}
         if doc_vectors is None:
             doc_vectors = self.embedder.encode(list(texts))
-        vectorizer = CountVectorizer(
-            vocabulary=vocabulary, ngram_range=(1, _MAX_PHRASE_TOKENS), lowercase=True
-        )
-        found: Any = self._keybert.extract_keywords(
-            list(texts),
-            vectorizer=vectorizer,
-            use_mmr=True,
-            diversity=self.diversity,
-            top_n=top_n,
-            doc_embeddings=doc_vectors,
-            word_embeddings=self._vocabulary_vectors(vocabulary, known),
-        )
-        if len(texts) == 1:  # KeyBERT unwraps the list for a single document
-            found = [found]
-        return [
-            [Keyphrase(normalize_key(surface[k]), surface[k], float(s)) for k, s in keywords]
-            for keywords in found
-        ]
-
-    def _vocabulary_vectors(
-        self, vocabulary: list[str], known: dict[str, list[np.ndarray]]
-    ) -> np.ndarray:
-        unknown = [k for k in vocabulary if k not in known]
-        encoded = dict(zip(unknown, self.phrase_vectors(unknown), strict=True)) if unknown else {}
-        return np.stack(
-            [np.mean(known[k], axis=0) if k in known else encoded[k] for k in vocabulary]
-        )
+        out: list[list[Keyphrase]] = []
+        for text, keys, doc_vector in zip(texts, per_text, doc_vectors, strict=True):
+            if not keys:
+                out.append([])
+                continue
+            vocabulary = sorted(keys)
+            word_vectors = np.stack(
+                [np.mean(keys[k][1], axis=0) if keys[k][1] else encoded[k] for k in vocabulary]
+            )
+            vectorizer = CountVectorizer(
+                vocabulary=vocabulary, ngram_range=(1, _MAX_PHRASE_TOKENS), lowercase=True
+            )
+            found: Any = self._keybert.extract_keywords(
+                [text],
+                vectorizer=vectorizer,
+                use_mmr=True,
+                diversity=self.diversity,
+                top_n=top_n,
+                doc_embeddings=doc_vector[None, :],
+                word_embeddings=word_vectors,
+            )
+            out.append(
+                [
+                    Keyphrase(normalize_key(keys[k][0]), keys[k][0], float(score))
+                    for k, score in found
+                ]
+            )
+        return out
 
     def phrase_vectors(self, phrases: list[str]) -> np.ndarray:
         """Vectors for phrases, encoding only those not seen before in this process."""

@@ -17,8 +17,10 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from kgrag.core.settings import BATCH_SIZE
 from kgrag.core.types import Document
 from kgrag.indexing.discovery import discover
+from kgrag.indexing.doctor import quick_check
 from kgrag.indexing.indexer import Indexer, PreparedBatch
 from kgrag.indexing.report import BatchStats, IngestReport
 
@@ -64,7 +66,7 @@ def _run_name() -> str:
 
 @flow(name="kgrag-ingest", flow_run_name=_run_name, log_prints=True)
 def ingest_flow(
-    path: str, indexer: Indexer, batch_size: int = 64, show_progress: bool = True
+    path: str, indexer: Indexer, batch_size: int = BATCH_SIZE, show_progress: bool = True
 ) -> IngestReport:
     """Ingest a file or folder into the indexer's workspace (idempotent)."""
     logger = get_run_logger()
@@ -102,6 +104,9 @@ def ingest_flow(
         logger.warning(
             "removed %d documents left incomplete by an interrupted run", report.repaired
         )
+    report.problems = [f"{check}: {n}" for check, n in quick_check(indexer).rows() if n]
+    for problem in report.problems:
+        logger.warning("%s (run `kgrag doctor --repair`)", problem)
     report.seconds = time.perf_counter() - began
     create_markdown_artifact(
         key=f"kgrag-ingest-{indexer.workspace.lower().replace('_', '-')}",

@@ -54,7 +54,7 @@ UPSERT_MENTIONS: Final = """
 UNWIND $rows AS r
 MATCH (c:Chunk {id: r.chunk_id}), (e:Entity {key: r.key})
 MERGE (c)-[m:MENTIONS]->(e)
-SET m.count = r.count
+SET m.count = r.count, m.starts = r.starts
 """
 
 UPSERT_KEYPHRASES: Final = """
@@ -70,7 +70,8 @@ UPSERT_RELATIONS: Final = """
 UNWIND $rows AS r
 MATCH (a:Entity {key: r.src}), (b:Entity {key: r.dst})
 MERGE (a)-[rel:RELATION {predicate: r.predicate, chunk_id: r.chunk_id}]->(b)
-SET rel.sentence = r.sentence, rel.negated = r.negated, rel.doc_id = r.doc_id
+SET rel.sentence = r.sentence, rel.negated = r.negated, rel.doc_id = r.doc_id,
+    rel.args = r.args, rel.span_start = r.span_start, rel.span_end = r.span_end
 """
 
 UPSERT_SAME_AS: Final = """
@@ -143,6 +144,12 @@ MATCH (e:Entity {key: key})
 SET e.resolved = true
 """
 
+MARK_ENTITIES_UNRESOLVED: Final = """
+UNWIND $keys AS key
+MATCH (e:Entity {key: key})
+REMOVE e.resolved
+"""
+
 # ---------------------------------------------------------------- reads
 
 _DOCUMENT_FIELDS = """
@@ -157,6 +164,8 @@ DOCUMENT_BY_ID: Final = "MATCH (d:Document {id: $doc_id})" + _DOCUMENT_FIELDS
 ALL_DOCUMENTS: Final = "MATCH (d:Document)" + _DOCUMENT_FIELDS + "ORDER BY d.path"
 
 CHUNK_IDS: Final = "MATCH (c:Chunk) RETURN c.id AS id"
+
+READER_CHUNKS: Final = "MATCH (c:Chunk {level: 0}) RETURN c.id AS id, c.doc_id AS doc_id"
 
 CHUNKS_BY_ID: Final = """
 UNWIND $ids AS id

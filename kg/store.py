@@ -108,7 +108,7 @@ class GraphStore(ABC):
     ) -> None:
         """Entities, mentions, keyphrases and relations; mention counts refreshed after."""
         entities: dict[str, Row] = {}
-        mentions: dict[tuple[str, str], int] = {}
+        mentions: dict[tuple[str, str], list[int]] = {}
         keyphrases: list[Row] = []
         relations: list[Row] = []
         for ann in annotations:
@@ -117,8 +117,7 @@ class GraphStore(ABC):
                     ent.key, {"key": ent.key, "name": ent.name, "type": ent.type, "lang": ent.lang}
                 )
             for men in ann.mentions:
-                pair = (men.chunk_id, men.entity_key)
-                mentions[pair] = mentions.get(pair, 0) + 1
+                mentions.setdefault((men.chunk_id, men.entity_key), []).append(men.span[0])
             keyphrases.extend(
                 {"chunk_id": ann.chunk_id, "key": kp.key, "text": kp.text, "score": kp.score}
                 for kp in ann.keyphrases
@@ -131,6 +130,9 @@ class GraphStore(ABC):
                     "chunk_id": triple.chunk_id,
                     "sentence": triple.sentence,
                     "negated": triple.negated,
+                    "args": [f"{role}: {text}" for role, text in sorted(triple.args.items())],
+                    "span_start": triple.span[0],
+                    "span_end": triple.span[1],
                     "doc_id": doc_id,
                 }
                 for src, dst, triple in link_triples(ann)
@@ -138,7 +140,10 @@ class GraphStore(ABC):
         self._write(q.UPSERT_ENTITIES, list(entities.values()))
         self._write(
             q.UPSERT_MENTIONS,
-            [{"chunk_id": c, "key": k, "count": n} for (c, k), n in mentions.items()],
+            [
+                {"chunk_id": c, "key": k, "count": len(starts), "starts": sorted(starts)}
+                for (c, k), starts in mentions.items()
+            ],
         )
         self._write(q.UPSERT_KEYPHRASES, keyphrases)
         self._write(q.UPSERT_RELATIONS, relations)
@@ -181,10 +186,12 @@ class GraphStore(ABC):
     def clear(self) -> None:
         self.run(q.DELETE_ALL)
 
-    def mark_resolved(self, keys: Sequence[str]) -> None:
-        """Set after an entity's name vector and SAME_AS edges are written."""
+    def mark_resolved(self, keys: Sequence[str], resolved: bool = True) -> None:
+        """Set after an entity's name vector and SAME_AS edges are written; cleared to
+        have them written again."""
+        query = q.MARK_ENTITIES_RESOLVED if resolved else q.MARK_ENTITIES_UNRESOLVED
         for start in range(0, len(keys), WRITE_BATCH):
-            self.run(q.MARK_ENTITIES_RESOLVED, {"keys": list(keys[start : start + WRITE_BATCH])})
+            self.run(query, {"keys": list(keys[start : start + WRITE_BATCH])})
 
     # ------------------------------------------------------------ reads
     def documents_by_path(self, path: str) -> list[DocumentRecord]:
@@ -200,6 +207,10 @@ class GraphStore(ABC):
 
     def chunk_ids(self) -> set[str]:
         return {r["id"] for r in self.run(q.CHUNK_IDS)}
+
+    def reader_chunks(self) -> dict[str, str]:
+        """Chunk id -> document id of every level-0 chunk (the ones that have vectors)."""
+        return {str(r["id"]): str(r["doc_id"]) for r in self.run(q.READER_CHUNKS)}
 
     def chunks(self, ids: Sequence[str]) -> dict[str, ChunkRecord]:
         if not ids:

@@ -124,6 +124,28 @@ def prune(folder: Path, workspace: Workspace = None) -> None:
 
 
 @app.command()
+def doctor(
+    workspace: Workspace = None,
+    repair: Annotated[bool, typer.Option("--repair", help="fix what can be fixed")] = False,
+) -> None:
+    """Check that the graph and the vectors agree. Exit status 0 when consistent, 1 when
+    a problem was found (repaired or not)."""
+    quiet_prefect()
+    found, after, left = guard(lambda: _client(workspace).doctor(repair))
+    table = Table("check", "found", *(["after repair"] if after else []))
+    for (check, n), (_, m) in zip(found.rows(), (after or found).rows(), strict=True):
+        table.add_row(check, str(n), *([str(m)] if after else []))
+    console.print(table)
+    for line in left:
+        err.print(f"[yellow]not repaired[/yellow] {line}", highlight=False)
+    if found.consistent:
+        console.print("consistent")
+    elif not repair:
+        console.print("run `kgrag doctor --repair` to fix what can be fixed")
+    raise typer.Exit(0 if found.consistent else 1)
+
+
+@app.command()
 def reset(workspace: Workspace = None, yes: Annotated[bool, typer.Option("--yes")] = False) -> None:
     """Delete everything in a workspace."""
     client = _client(workspace)

@@ -18,6 +18,7 @@ from kgrag.core.types import Answer, Hit
 from kgrag.runtime import Runtime, drop_runtime, get_runtime
 
 if TYPE_CHECKING:
+    from kgrag.indexing.doctor import Diagnosis
     from kgrag.indexing.report import IngestReport
     from kgrag.kg.store import GraphStore
     from kgrag.retrievers.pipeline import Retrieval
@@ -56,6 +57,19 @@ class Client:
         from kgrag.flows.delete import prune_flow
 
         return prune_flow(str(folder), indexer=self._runtime().indexer)
+
+    def doctor(self, repair: bool = False) -> tuple[Diagnosis, Diagnosis | None, list[str]]:
+        """Check graph against vectors: (what was found, what is left after the repair
+        when `repair`, what could not be repaired)."""
+        from kgrag.indexing.doctor import diagnose
+        from kgrag.indexing.doctor import repair as fix
+
+        indexer = self._runtime().indexer
+        found = diagnose(indexer)
+        if not repair or found.consistent:
+            return found, None, []
+        left = fix(indexer, found)
+        return found, diagnose(indexer), left
 
     def reset(self) -> None:
         """Drop the workspace: its graph, collections and stored choices."""

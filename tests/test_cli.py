@@ -62,3 +62,20 @@ def test_errors_are_one_clear_line(tmp_path: Path, falkordb_server, workspace):
     env["KGRAG_LLM_MODEL"] = "/no/model.gguf"
     proc = _run(["retrieve", "x", "-m", "warp"], env, check=False)
     assert proc.returncode == 1 and "unknown retrieval mode" in proc.stderr
+
+
+def test_guard_prints_kgrag_errors_and_lets_bugs_keep_their_traceback(capsys):
+    import typer
+
+    from kgrag.cli_support import guard
+    from kgrag.core.errors import ConfigError
+
+    def user_error() -> None:
+        raise ConfigError("unknown retrieval mode 'warp'")
+
+    with pytest.raises(typer.Exit) as stopped:
+        guard(user_error)
+    assert stopped.value.exit_code == 1
+    assert "unknown retrieval mode 'warp'" in capsys.readouterr().err
+    with pytest.raises(KeyError):  # a bug, not a user error: not turned into one line
+        guard(lambda: {}["missing"])

@@ -10,6 +10,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from kgrag.core.errors import ConfigError
 
+# Files per parse/prepare/write batch of an ingestion, and texts per spaCy batch: big
+# enough to keep the models busy, small enough that progress and retries are fine-grained.
+BATCH_SIZE = 64
 WORKSPACE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
 
 
@@ -76,7 +79,7 @@ class Settings(BaseSettings):
     max_file_bytes: int = 50_000_000
     extract_keyphrases: bool = True
     extract_triples: bool = True
-    batch_size: int = 64  # files per parse/prepare/write batch, and spaCy's batch
+    batch_size: int = BATCH_SIZE
 
     # Retrieval.
     top_k: int = 5

@@ -128,16 +128,16 @@ class Indexer:
             self.graph.upsert_document(doc, item.chunks, ner_backend=backend)
             self.graph.upsert_annotations(doc.id, item.annotations)
             self.graph.mark_complete(doc.id)
-            self._drop(item.stale)
+            self.drop(item.stale)
             stats.add_time("write_graph", time.perf_counter() - started)
             stats.indexed += 1
             stats.replaced += len(item.stale)
             stats.chunks += sum(1 for c in item.chunks if c.level == 0)
-        self._drop(batch.repairs)
+        self.drop(batch.repairs)
         stats.replaced += len(batch.repairs)
         return stats
 
-    def _drop(self, doc_ids: Sequence[str]) -> None:
+    def drop(self, doc_ids: Sequence[str]) -> None:
         """Graph first (the reader's source of truth), then vectors."""
         for doc_id in doc_ids:
             self.graph.delete_document(doc_id)
@@ -153,7 +153,7 @@ class Indexer:
         documents removed."""
         documents = self.graph.documents()
         incomplete = [d.id for d in documents if not d.complete]
-        self._drop(incomplete)
+        self.drop(incomplete)
         complete = {d.id for d in documents if d.complete}
         orphaned = set(self.vectors.unit_chunks().values()) - complete
         for doc_id in orphaned:
@@ -163,7 +163,7 @@ class Indexer:
     # ------------------------------------------------------------ removing
     def delete(self, doc_ids: Sequence[str]) -> None:
         """Documents with their chunks, vectors, orphaned entities and entity vectors."""
-        self._drop(doc_ids)
+        self.drop(doc_ids)
         self.resolve()
 
     def targets(self, target: str) -> list[str]:

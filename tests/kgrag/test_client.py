@@ -3,7 +3,7 @@
 import pytest
 
 from kgrag.client import Client
-from kgrag.core.errors import WorkspaceNotFoundError
+from kgrag.core.errors import ConfigError, ModelNotFoundError, WorkspaceNotFoundError
 from kgrag.core.settings import Settings
 from kgrag.runtime import get_runtime
 
@@ -37,3 +37,44 @@ def test_unknown_workspace_is_a_clear_error_before_any_store_opens(tmp_path):
     settings = Settings(home=tmp_path, falkordb_port=1, falkordb_autostart=False)
     with pytest.raises(WorkspaceNotFoundError, match="kgrag ingest"):
         Client(workspace="never-ingested", settings=settings).retrieve("x")
+
+
+def test_status_reads_counts_without_loading_a_model(demo_client: Client):
+    # Its own runtime (a settings object no other test uses), so nothing is cached yet.
+    settings = demo_client.settings.model_copy(update={"top_k": 11})
+    client = Client(workspace=demo_client.workspace, settings=settings)
+    info = client.status()
+    assert info["graph"]["counts"]["Document"] > 0 and info["vectors"]["units"] > 0
+    assert info["config"]["embed_model"] == settings.embed_model
+    loaded = get_runtime(settings, demo_client.workspace).__dict__
+    assert not {"embedder", "annotator", "analyzer", "llm", "retriever"} & set(loaded)
+
+
+def test_fusion_and_sampler_settings_reach_retrieval(demo_client: Client):
+    question = "Where did Pierre Curie teach?"
+    dense = [h.chunk_id for h in demo_client.retrieve(question, k=3, mode="dense")]
+    only_dense = demo_client.settings.model_copy(
+        update={
+            "fusion": "weighted",
+            "fusion_weights": {"dense": 1.0, "keyword": 0.0, "graph": 0.0},
+        }
+    )
+    fused = Client(workspace=demo_client.workspace, settings=only_dense).retrieve(question, k=3)
+    assert [h.chunk_id for h in fused] == dense
+
+    rwr = demo_client.settings.model_copy(update={"graph_sampler": "rwr"})
+    walked = Client(workspace=demo_client.workspace, settings=rwr).search(question, 3, "graph")
+    assert walked.hits and walked.seeds
+    wrong = demo_client.settings.model_copy(update={"graph_sampler": "bfs"})
+    with pytest.raises(ConfigError, match="unknown graph sampler 'bfs'"):
+        Client(workspace=demo_client.workspace, settings=wrong).retrieve(question)
+
+
+def test_hanlp_srl_setting_reaches_the_annotator(demo_client: Client, tmp_path):
+    settings = demo_client.settings.model_copy(
+        update={"home": tmp_path, "hanlp_srl": str(tmp_path / "no-srl-model")}
+    )
+    runtime = get_runtime(settings, "srl", create=True)
+    assert runtime.config.hanlp_srl == settings.hanlp_srl  # stored with the workspace
+    with pytest.raises(ModelNotFoundError, match="no-srl-model"):
+        _ = runtime.annotator
