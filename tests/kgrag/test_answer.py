@@ -8,7 +8,7 @@ import pytest
 
 from kgrag.core.types import Hit
 from kgrag.generation.answer import cited_numbers, generate_answer
-from kgrag.generation.context import Context
+from kgrag.generation.context import Context, build_context
 from kgrag.generation.prompts import REFUSAL
 
 
@@ -60,7 +60,7 @@ def _context(n: int) -> Context:
         Hit(f"c{i}", 0.5 / i, "dense+graph", f"d{i}", f"text {i}", f"/p{i}.md", f"T{i}", (i, 9))
         for i in range(1, n + 1)
     ]
-    return Context(text="[1] text 1\n\n[2] text 2", sources=hits, facts=["A -> B"])
+    return build_context(hits, ["A -> B"], budget_tokens=1000)
 
 
 def _answer(llm: Any, context: Context, **kwargs: Any) -> Any:
@@ -97,7 +97,15 @@ def test_answer_with_citations():
     assert call["max_tokens"] == 32 and call["temperature"] == 0.0
     system, user = call["messages"]
     assert system["role"] == "system" and REFUSAL["en"] in system["content"]
-    assert ctx.text in user["content"] and "Question: Q?" in user["content"]
+    assert user["role"] == "user"
+    assert user["content"] == (
+        "Sources:\n"
+        '<source id="1" title="T1">\ntext 1\n</source>\n\n'
+        '<source id="3" title="T3">\ntext 3\n</source>\n\n'
+        '<source id="2" title="T2">\ntext 2\n</source>\n\n'
+        "<facts>\n- A -> B\n</facts>\n\n"
+        "Question: Q?\nAnswer (with citations):"
+    )
 
 
 def test_streaming_answer_passes_pieces_to_on_token():
