@@ -8,14 +8,24 @@ Enterprise (or set NEO4J_DATABASE per workspace). Writes go through managed tran
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from kgrag.core.ids import stable_hash
 from kgrag.kg.dialect import Backend, SchemaStep
 from kgrag.kg.store import GraphStore, Row
 
 
 def database_name(workspace: str, default_database: str) -> str:
-    return default_database if workspace == "default" else f"kgrag-{workspace}".lower()
+    """Neo4j folds database names to lowercase and allows only letters, digits, dots and
+    dashes, so a workspace name outside that (`Foo`, `a_b`) gets a short hash of itself
+    appended: `Foo` and `foo` must not share a database."""
+    if workspace == "default":
+        return default_database
+    name = f"kgrag-{workspace.lower().replace('_', '-')}"
+    if re.fullmatch(r"[a-z0-9-]+", workspace):
+        return name
+    return f"{name}-{stable_hash(workspace, length=8)}"
 
 
 def _is_write(query: str) -> bool:

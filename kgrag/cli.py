@@ -18,7 +18,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from kgrag.cli_support import Workspace, console, err, guard, quiet_prefect
+from kgrag.cli_support import (
+    Workspace,
+    console,
+    err,
+    exit_cleanly_on_sigterm,
+    guard,
+    quiet_prefect,
+)
 
 if TYPE_CHECKING:
     from kgrag.client import Client
@@ -28,6 +35,11 @@ graph_app = typer.Typer(help="Inspect and export the graph", no_args_is_help=Tru
 app.add_typer(graph_app, name="graph")
 for _plugin in entry_points(group="kgrag.commands"):
     app.add_typer(_plugin.load(), name=_plugin.name)
+
+
+@app.callback()
+def _setup() -> None:
+    exit_cleanly_on_sigterm()
 
 
 def _client(workspace: str | None) -> Client:
@@ -99,7 +111,9 @@ def ingest(path: Path, workspace: Workspace = None) -> None:
     client = _client(workspace)
     report = guard(lambda: client.ingest(path, show_progress=True))
     for failed_path, reason in report.failed:
-        err.print(f"[yellow]failed[/yellow] {failed_path}: {reason}", highlight=False)
+        err.print(
+            f"[yellow]failed[/yellow] {failed_path}: {reason}", highlight=False, soft_wrap=True
+        )
     console.print(
         f"indexed {report.indexed}, unchanged {report.unchanged}, replaced {report.replaced}, "
         f"failed {len(report.failed)}; {report.chunks} chunks in {report.seconds:.1f}s"
@@ -137,7 +151,7 @@ def doctor(
         table.add_row(check, str(n), *([str(m)] if after else []))
     console.print(table)
     for line in left:
-        err.print(f"[yellow]not repaired[/yellow] {line}", highlight=False)
+        err.print(f"[yellow]not repaired[/yellow] {line}", highlight=False, soft_wrap=True)
     if found.consistent:
         console.print("consistent")
     elif not repair:

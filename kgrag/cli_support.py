@@ -5,6 +5,7 @@ traceback (a bug should look like one)."""
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Callable
 from typing import Annotated, TypeVar
 
@@ -27,10 +28,21 @@ def quiet_prefect() -> None:
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 
 
+def exit_cleanly_on_sigterm() -> None:
+    """SIGTERM exits through Python's normal shutdown, so what kgrag started (Prefect's
+    temporary server, a llama.cpp model) is stopped by its exit handlers instead of
+    being left running, as the default action (die at once) would leave it."""
+
+    def stop(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 def guard(action: Callable[[], T]) -> T:
     """Run `action`; a KgragError becomes one line on stderr and exit status 1."""
     try:
         return action()
     except KgragError as exc:
-        err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kgrag.core.errors import QuestionError
 from kgrag.core.settings import Settings, check_workspace, load_settings
 from kgrag.core.types import Answer, Hit
 from kgrag.runtime import Runtime, drop_runtime, get_runtime
@@ -88,7 +89,17 @@ class Client:
         from kgrag.retrievers.pipeline import Mode
 
         chosen = parse_choice(Mode, mode or self.settings.retrieval_mode, "retrieval mode")
+        self._check_question(question)
         return self._runtime().retriever.retrieve(question, k or self.settings.top_k, chosen)
+
+    def _check_question(self, question: str) -> None:
+        if not question.strip():
+            raise QuestionError("the question is empty")
+        if len(question) > self.settings.max_question_chars:
+            raise QuestionError(
+                f"the question has {len(question)} characters; the limit is "
+                f"{self.settings.max_question_chars} (KGRAG_MAX_QUESTION_CHARS)"
+            )
 
     def retrieve(self, question: str, k: int | None = None, mode: str | None = None) -> list[Hit]:
         """The top-k chunks for a question (k defaults to KGRAG_TOP_K), without generation."""

@@ -15,6 +15,10 @@ class ConfigError(KgragError, ValueError):
     """A setting, option or name the user gave is not valid (the message says which)."""
 
 
+class QuestionError(KgragError, ValueError):
+    """A question that cannot be asked: empty, or longer than the configured limit."""
+
+
 class ParseError(KgragError):
     """A file that cannot be turned into a Document; names the file and the reason.
 

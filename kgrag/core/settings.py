@@ -83,6 +83,7 @@ class Settings(BaseSettings):
 
     # Retrieval.
     top_k: int = 5
+    max_question_chars: int = 2_000  # checked before any retrieval work
     retrieval_mode: str = "fused"
     context_budget_tokens: int = 1500
     reranker_model: str | None = None  # a cross-encoder name or folder; off when unset

@@ -2,6 +2,7 @@
 round trip that runs only when NEO4J_URI points at a Neo4j 5 server."""
 
 import os
+import re
 import uuid
 from typing import Any
 
@@ -64,7 +65,10 @@ def _doc() -> Document:
 
 def test_workspace_maps_to_database():
     assert database_name("default", "neo4j") == "neo4j"
-    assert database_name("Bench_1", "neo4j") == "kgrag-bench_1"
+    assert database_name("bench-1", "neo4j") == "kgrag-bench-1"
+    names = {database_name(ws, "neo4j") for ws in ("Foo", "foo", "a_b", "a-b", "A-b")}
+    assert len(names) == 5  # no two workspaces share a database
+    assert all(re.fullmatch(r"kgrag-[a-z0-9-]+", n) for n in names)
 
 
 def test_writes_are_parameterised_managed_transactions():
