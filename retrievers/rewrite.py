@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from typing import Any
 
 from kgrag.core.types import Hit, Lang
-from kgrag.generation.llm import chat
+from kgrag.generation.chat_model import ChatModel
 from kgrag.retrievers.fuse import reciprocal_rank_fusion
 
 MAX_QUERY_CHARS = 300
@@ -87,7 +86,7 @@ def _queries(output: str, echoes: list[str]) -> list[str]:
 
 
 def rephrasings(
-    llm: Any,
+    llm: ChatModel,
     question: str,
     n: int,
     lang: Lang,
@@ -103,12 +102,12 @@ def rephrasings(
     system = REPHRASE_SYSTEM[lang].format(n=n)
     user = REPHRASE_USER[lang].format(question=question, n=n)
     messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
-    output = chat(llm, messages, max_tokens=max_tokens or 48 * n, temperature=temperature)
+    output = llm.chat(messages, max_tokens=max_tokens or 48 * n, temperature=temperature)
     return _queries(output, [question, system, user])[:n]
 
 
 def rewrite_query(
-    llm: Any,
+    llm: ChatModel,
     question: str,
     lang: Lang,
     *,
@@ -122,7 +121,7 @@ def rewrite_query(
         {"role": "system", "content": system},
         {"role": "user", "content": REWRITE_USER[lang].format(question=question)},
     ]
-    output = chat(llm, messages, max_tokens=max_tokens, temperature=temperature)
+    output = llm.chat(messages, max_tokens=max_tokens, temperature=temperature)
     found = _queries(output, [system])
     return found[0] if found else question
 

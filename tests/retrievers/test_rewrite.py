@@ -1,12 +1,13 @@
 """Query rephrasing/rewriting: exact parsing with a fake LLM, structure with the real tiny GGUF."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
-import kgrag.generation.llm
 from kgrag.core.types import Hit
+from kgrag.generation.chat_model import Messages
+from kgrag.generation.llm import LocalLlama, default_model_path, open_llama
 from kgrag.retrievers.fuse import reciprocal_rank_fusion
 from kgrag.retrievers.rewrite import (
     MAX_QUERY_CHARS,
@@ -17,15 +18,27 @@ from kgrag.retrievers.rewrite import (
 
 
 class FakeLLM:
-    """Answers every chat completion with a fixed text, recording the calls."""
+    """A ChatModel answering every chat with a fixed text, recording the calls."""
+
+    name = "fake"
 
     def __init__(self, reply: str) -> None:
         self.reply = reply
         self.calls: list[dict[str, Any]] = []
 
-    def create_chat_completion(self, **kwargs: Any) -> dict[str, Any]:
-        self.calls.append(kwargs)
-        return {"choices": [{"message": {"role": "assistant", "content": self.reply}}]}
+    def chat(
+        self,
+        messages: Messages,
+        *,
+        max_tokens: int,
+        temperature: float,
+        on_token: Callable[[str], None] | None = None,
+    ) -> str:
+        assert on_token is None, "rewriting does not stream"
+        self.calls.append(
+            {"messages": messages, "max_tokens": max_tokens, "temperature": temperature}
+        )
+        return self.reply
 
 
 QUESTION = "Who founded Apple?"
@@ -140,11 +153,10 @@ def test_multi_query_fuse_is_rrf_over_queries_keeping_retriever_sources():
 
 
 @pytest.fixture(scope="module")
-def tiny_llm() -> Iterator[Any]:
-    llm = kgrag.generation.llm.load_llm(str(kgrag.generation.llm.default_model_path()), n_ctx=2048)
+def tiny_llm() -> Iterator[LocalLlama]:
+    llm = open_llama(str(default_model_path()), n_ctx=2048)
     yield llm
     # Free it now: left to interpreter shutdown, llama-cpp-python's finaliser fails noisily.
-    kgrag.generation.llm.load_llm.cache_clear()
     llm.close()
 
 
@@ -152,7 +164,7 @@ def tiny_llm() -> Iterator[Any]:
     ("question", "lang"),
     [("Which river flows through the capital of Hungary?", "en"), ("匈牙利首都有哪条河流？", "zh")],
 )
-def test_rephrasings_with_the_tiny_model(tiny_llm: Any, question: str, lang: Any):
+def test_rephrasings_with_the_tiny_model(tiny_llm: LocalLlama, question: str, lang: Any):
     out = rephrasings(tiny_llm, question, 3, lang, max_tokens=32)
     assert len(out) <= 3
     keys = [q.casefold() for q in out]
@@ -161,7 +173,7 @@ def test_rephrasings_with_the_tiny_model(tiny_llm: Any, question: str, lang: Any
     assert all(q.strip() and "\n" not in q and len(q) <= MAX_QUERY_CHARS for q in out)
 
 
-def test_rewrite_query_with_the_tiny_model(tiny_llm: Any):
+def test_rewrite_query_with_the_tiny_model(tiny_llm: LocalLlama):
     question = "which river flows through the capital of hungary"
     out = rewrite_query(tiny_llm, question, "en", max_tokens=24)
     assert out.strip() == out
