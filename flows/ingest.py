@@ -9,13 +9,14 @@ every write is idempotent, and the model work before them is not repeated.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+from rich.progress import Progress as RichProgress
 
 from kgrag.core.settings import BATCH_SIZE
 from kgrag.core.types import Document
@@ -23,6 +24,9 @@ from kgrag.indexing.discovery import discover
 from kgrag.indexing.doctor import quick_check
 from kgrag.indexing.indexer import Indexer, PreparedBatch
 from kgrag.indexing.report import BatchStats, IngestReport
+
+# Told (files done, files in all, failures so far) as each file of an ingestion is done.
+Progress = Callable[[int, int, list[tuple[str, str]]], None]
 
 
 @task(cache_policy=NO_CACHE)
@@ -38,8 +42,10 @@ def prepare_documents(indexer: Indexer, docs: list[Document]) -> PreparedBatch:
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
-def write_documents(indexer: Indexer, batch: PreparedBatch) -> BatchStats:
-    return indexer.write(batch)
+def write_documents(
+    indexer: Indexer, batch: PreparedBatch, on_document: Callable[[], None] | None = None
+) -> BatchStats:
+    return indexer.write(batch, on_document)
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
@@ -66,9 +72,14 @@ def _run_name() -> str:
 
 @flow(name="kgrag-ingest", flow_run_name=_run_name, log_prints=True)
 def ingest_flow(
-    path: str, indexer: Indexer, batch_size: int = BATCH_SIZE, show_progress: bool = True
+    path: str,
+    indexer: Indexer,
+    batch_size: int = BATCH_SIZE,
+    show_progress: bool = True,
+    progress: Progress | None = None,
 ) -> IngestReport:
-    """Ingest a file or folder into the indexer's workspace (idempotent)."""
+    """Ingest a file or folder into the indexer's workspace (idempotent). `progress` is
+    told (files done, files in all, failures so far) as each file is done."""
     logger = get_run_logger()
     began = time.perf_counter()
     found = discover(Path(path))
@@ -79,14 +90,24 @@ def ingest_flow(
     logger.info(
         "ingesting %d files from %s into workspace %r", len(found.files), path, indexer.workspace
     )
-    with Progress(
+    done = 0
+    with RichProgress(
         TextColumn("[bold]ingest"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         disable=not show_progress,
-    ) as progress:
-        bar = progress.add_task("files", total=len(found.files))
+    ) as bars:
+        bar = bars.add_task("files", total=len(found.files))
+
+        def advance(files: int = 1) -> None:
+            nonlocal done
+            done = min(done + files, len(found.files))  # a retried write reports again
+            bars.advance(bar, files)
+            if progress is not None:
+                progress(done, len(found.files), list(report.failed))
+
+        advance(0)  # the total is known
         for batch in _batches(found.files, batch_size):
             started = time.perf_counter()
             docs, failures = parse_files(indexer, batch)
@@ -94,8 +115,9 @@ def ingest_flow(
             for failed_path, reason in failures:
                 logger.warning("skipped %s: %s", failed_path, reason)
             report.failed.extend(failures)
-            report.merge(write_documents(indexer, prepare_documents(indexer, docs)))
-            progress.advance(bar, len(batch))
+            prepared = prepare_documents(indexer, docs)
+            advance(len(failures) + prepared.stats.unchanged)
+            report.merge(write_documents(indexer, prepared, advance))
     started = time.perf_counter()
     report.entities = resolve_entities(indexer)
     report.add_time("resolve", time.perf_counter() - started)

@@ -28,27 +28,34 @@ def _scalar(value: Any) -> str:
 
 
 def export_graph(graph: GraphStore, out: Path, fmt: str = "json") -> dict[str, int]:
+    """Write the graph to `out`; returns the node and edge counts."""
+    text, counts = render_graph(graph, fmt)
+    out.write_text(text, encoding="utf-8")
+    return counts
+
+
+def render_graph(graph: GraphStore, fmt: str = "json") -> tuple[str, dict[str, int]]:
+    """The graph as JSON or GraphML text, with its node and edge counts."""
+    if fmt not in ("json", "graphml"):
+        raise ConfigError(f"unknown export format {fmt!r}: use json or graphml")
     nodes = [(r["label"], dict(r["props"])) for r in graph.run(q.EXPORT_NODES)]
     edges = graph.run(q.EXPORT_EDGES)
-    if fmt == "json":
-        payload = {
-            "nodes": [{**p, "id": _node_id(label, p), "label": label} for label, p in nodes],
-            "edges": [
-                {
-                    "source": f"{e['src_label']}:{e['src']}",
-                    "target": f"{e['dst_label']}:{e['dst']}",
-                    "type": e["type"],
-                    **dict(e["props"] or {}),
-                }
-                for e in edges
-            ],
-        }
-        out.write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")
-    elif fmt == "graphml":
-        out.write_text(_graphml(nodes, edges), encoding="utf-8")
-    else:
-        raise ConfigError(f"unknown export format {fmt!r}: use json or graphml")
-    return {"nodes": len(nodes), "edges": len(edges)}
+    counts = {"nodes": len(nodes), "edges": len(edges)}
+    if fmt == "graphml":
+        return _graphml(nodes, edges), counts
+    payload = {
+        "nodes": [{**p, "id": _node_id(label, p), "label": label} for label, p in nodes],
+        "edges": [
+            {
+                "source": f"{e['src_label']}:{e['src']}",
+                "target": f"{e['dst_label']}:{e['dst']}",
+                "type": e["type"],
+                **dict(e["props"] or {}),
+            }
+            for e in edges
+        ],
+    }
+    return json.dumps(payload, ensure_ascii=False, indent=1), counts
 
 
 def _graphml(nodes: list[tuple[str, dict[str, Any]]], edges: list[dict[str, Any]]) -> str:

@@ -29,6 +29,7 @@ from kgrag.cli_support import (
 
 if TYPE_CHECKING:
     from kgrag.client import Client
+    from kgrag.server.remote import RemoteClient
 
 app = typer.Typer(help="kgrag: knowledge-graph-augmented RAG", no_args_is_help=True)
 graph_app = typer.Typer(help="Inspect and export the graph", no_args_is_help=True)
@@ -42,10 +43,25 @@ def _setup() -> None:
     exit_cleanly_on_sigterm()
 
 
-def _client(workspace: str | None) -> Client:
-    from kgrag.client import Client
+def _client(workspace: str | None) -> Client | RemoteClient:
+    """The server's client when one serves this home (or KGRAG_URL names one), otherwise
+    an in-process one."""
 
-    return guard(lambda: Client(workspace=workspace))
+    def connect() -> Client | RemoteClient:
+        from kgrag.core.settings import load_settings
+        from kgrag.server.discovery import running_server
+
+        settings = load_settings()
+        server = None if settings.url else running_server(settings)
+        if server is not None:
+            from kgrag.server.remote import RemoteClient
+
+            return RemoteClient(server.url, workspace, settings, server.local_token)
+        from kgrag.client import Client
+
+        return Client(workspace=workspace, settings=settings)  # remote when KGRAG_URL is set
+
+    return guard(connect)
 
 
 # ---------------------------------------------------------------- services
@@ -65,6 +81,22 @@ def up() -> None:
     console.print(
         f"FalkorDB listening on {server.host}:{server.port} (pid {pid}), data in {server.data_dir}"
     )
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="default: KGRAG_SERVE_HOST, 127.0.0.1")] = None,
+    port: Annotated[int | None, typer.Option(help="default: KGRAG_SERVE_PORT, 8765")] = None,
+) -> None:
+    """Serve every workspace over HTTP from one process that owns the stores and models."""
+    quiet_prefect()
+    from kgrag.core.settings import load_settings
+    from kgrag.server.run import serve as run
+
+    settings = guard(load_settings)
+    host, port = host or settings.serve_host, port or settings.serve_port
+    console.print(f"kgrag serving {settings.home} on http://{host}:{port} (API docs at /docs)")
+    guard(lambda: run(settings, host, port))
 
 
 @app.command()
@@ -88,6 +120,7 @@ def status(
         console.print_json(json.dumps(info, default=str))
         return
     table = Table(title=f"kgrag workspace {info['workspace']!r}", show_header=False)
+    table.add_row("served by", info.get("served_by") or "this process (no kgrag server running)")
     table.add_row("home", info["home"])
     table.add_row("graph", f"{info['graph']['backend']} at {info['graph']['location']}")
     for name, n in info["graph"]["counts"].items():
@@ -145,18 +178,19 @@ def doctor(
     """Check that the graph and the vectors agree. Exit status 0 when consistent, 1 when
     a problem was found (repaired or not)."""
     quiet_prefect()
-    found, after, left = guard(lambda: _client(workspace).doctor(repair))
+    report = guard(lambda: _client(workspace).doctor(repair))
+    after = report.after
     table = Table("check", "found", *(["after repair"] if after else []))
-    for (check, n), (_, m) in zip(found.rows(), (after or found).rows(), strict=True):
+    for (check, n), (_, m) in zip(report.found, after or report.found, strict=True):
         table.add_row(check, str(n), *([str(m)] if after else []))
     console.print(table)
-    for line in left:
+    for line in report.not_repaired:
         err.print(f"[yellow]not repaired[/yellow] {line}", highlight=False, soft_wrap=True)
-    if found.consistent:
+    if report.consistent:
         console.print("consistent")
     elif not repair:
         console.print("run `kgrag doctor --repair` to fix what can be fixed")
-    raise typer.Exit(0 if found.consistent else 1)
+    raise typer.Exit(0 if report.consistent else 1)
 
 
 @app.command()
@@ -255,8 +289,7 @@ def graph_export(
     fmt: Annotated[str, typer.Option("--format")] = "json",
 ) -> None:
     """Export the workspace graph as GraphML or JSON."""
-    from kgrag.kg.export import export_graph
-
     client = _client(workspace)
-    count = guard(lambda: export_graph(client.graph(), out, fmt))
+    text, count = guard(lambda: client.export_graph(fmt))
+    out.write_text(text, encoding="utf-8")
     console.print(f"wrote {count['nodes']} nodes and {count['edges']} edges to {out}")

@@ -19,14 +19,31 @@ from kgrag.core.types import Answer, Hit
 from kgrag.runtime import Runtime, drop_runtime, get_runtime
 
 if TYPE_CHECKING:
-    from kgrag.indexing.doctor import Diagnosis
+    from kgrag.flows.ingest import Progress
+    from kgrag.indexing.doctor import DoctorReport
     from kgrag.indexing.report import IngestReport
     from kgrag.kg.store import GraphStore
+    from kgrag.retrievers.explore import GraphView
     from kgrag.retrievers.pipeline import Retrieval
 
 
 class Client:
-    def __init__(self, workspace: str | None = None, settings: Settings | None = None) -> None:
+    """In-process: this process opens the stores and loads the models. With `url` (or
+    KGRAG_URL) it is a `RemoteClient` instead: the same methods, answered by `kgrag serve`."""
+
+    def __new__(
+        cls, workspace: str | None = None, settings: Settings | None = None, url: str | None = None
+    ) -> Any:
+        target = url or (settings or load_settings()).url
+        if cls is Client and target:
+            from kgrag.server.remote import RemoteClient
+
+            return RemoteClient(target, workspace, settings)
+        return super().__new__(cls)
+
+    def __init__(
+        self, workspace: str | None = None, settings: Settings | None = None, url: str | None = None
+    ) -> None:
         self.settings = settings or load_settings()
         self.workspace = check_workspace(
             self.settings.workspace if workspace is None else workspace
@@ -36,8 +53,11 @@ class Client:
         return get_runtime(self.settings, self.workspace, create=create)
 
     # ------------------------------------------------------------ ingestion
-    def ingest(self, path: str | Path, show_progress: bool = False) -> IngestReport:
-        """Run the Prefect ingest flow on a file or folder (idempotent)."""
+    def ingest(
+        self, path: str | Path, show_progress: bool = False, progress: Progress | None = None
+    ) -> IngestReport:
+        """Run the Prefect ingest flow on a file or folder (idempotent). `progress` is told
+        (files done, files in all, failures so far) as each file is done."""
         from kgrag.flows.ingest import ingest_flow
 
         return ingest_flow(
@@ -45,6 +65,7 @@ class Client:
             indexer=self._runtime(create=True).indexer,
             batch_size=self.settings.batch_size,
             show_progress=show_progress,
+            progress=progress,
         )
 
     def delete(self, target: str) -> list[str]:
@@ -59,18 +80,11 @@ class Client:
 
         return prune_flow(str(folder), indexer=self._runtime().indexer)
 
-    def doctor(self, repair: bool = False) -> tuple[Diagnosis, Diagnosis | None, list[str]]:
-        """Check graph against vectors: (what was found, what is left after the repair
-        when `repair`, what could not be repaired)."""
-        from kgrag.indexing.doctor import diagnose
-        from kgrag.indexing.doctor import repair as fix
+    def doctor(self, repair: bool = False) -> DoctorReport:
+        """Check the graph against the vectors; with `repair`, fix what can be fixed."""
+        from kgrag.indexing.doctor import examine
 
-        indexer = self._runtime().indexer
-        found = diagnose(indexer)
-        if not repair or found.consistent:
-            return found, None, []
-        left = fix(indexer, found)
-        return found, diagnose(indexer), left
+        return examine(self._runtime().indexer, repair)
 
     def reset(self) -> None:
         """Drop the workspace: its graph, collections and stored choices."""
@@ -89,10 +103,13 @@ class Client:
         from kgrag.retrievers.pipeline import Mode
 
         chosen = parse_choice(Mode, mode or self.settings.retrieval_mode, "retrieval mode")
-        self._check_question(question)
+        self.check_question(question)
         return self._runtime().retriever.retrieve(question, k or self.settings.top_k, chosen)
 
-    def _check_question(self, question: str) -> None:
+    def check_question(self, question: str) -> None:
+        """Raise for a question that cannot be asked here (empty, too long, or a workspace
+        without data), before any retrieval work."""
+        _ = self._runtime().config
         if not question.strip():
             raise QuestionError("the question is empty")
         if len(question) > self.settings.max_question_chars:
@@ -159,9 +176,32 @@ class Client:
             "config": config.model_dump() if config else None,
         }
 
+    def neighbourhood(self, name: str, hops: int = 1) -> GraphView:
+        """The entity named `name` (or the nearest name) with what surrounds it."""
+        from kgrag.retrievers.explore import entity_neighbourhood
+
+        rt = self._runtime()
+        return entity_neighbourhood(rt.graph, rt.entity_index, name, hops)
+
+    def export_graph(self, fmt: str = "json") -> tuple[str, dict[str, int]]:
+        """The whole graph as JSON or GraphML text, with its node and edge counts."""
+        from kgrag.kg.export import render_graph
+
+        return render_graph(self._runtime().graph, fmt)
+
     def graph(self) -> GraphStore:
         """The workspace's graph store (export, inspection)."""
         return self._runtime().graph
+
+    def load_models(self) -> None:
+        """Load the LLM and, when the workspace has data, open its stores and load its
+        query models: now rather than at the first question."""
+        from kgrag.workspace import load_config
+
+        rt = self._runtime()
+        _ = rt.llm
+        if load_config(self.settings, self.workspace) is not None:
+            _ = rt.retriever
 
     def close(self) -> None:
         drop_runtime(self.settings, self.workspace)

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from kgrag.extractors.chunking import Chunker
     from kgrag.extractors.embed import Embedder
     from kgrag.extractors.query_terms import QueryAnalyzer
+    from kgrag.generation.chat_model import ChatModel
     from kgrag.indexing.indexer import Indexer
     from kgrag.kg.store import GraphStore
     from kgrag.retrievers.entity_index import EntityIndex
@@ -108,16 +109,11 @@ class Runtime:
         return load_reranker(self.settings.reranker_model)
 
     @cached_property
-    def llm(self) -> Any:
-        from kgrag.generation.llm import load_llm, resolve_model_path
+    def llm(self) -> ChatModel:
+        """The KGRAG_LLM_URL server, or the local GGUF shared by the whole process."""
+        from kgrag.generation.chat_model import open_chat_model
 
-        path = resolve_model_path(self.settings.llm_model)
-        return load_llm(
-            str(path),
-            self.settings.llm_n_gpu_layers,
-            self.settings.llm_n_ctx,
-            self.settings.llm_n_threads,
-        )
+        return open_chat_model(self.settings)
 
     # ------------------------------------------------------------ stages
     @cached_property

@@ -65,3 +65,10 @@ def load_or_create_config(settings: Settings, name: str) -> WorkspaceConfig:
 
 def delete_config(settings: Settings, name: str) -> None:
     config_path(settings, name).unlink(missing_ok=True)
+
+
+def list_workspaces(settings: Settings) -> list[str]:
+    """Workspaces that hold data (their choices are stored), by name."""
+    if not settings.workspaces_dir.exists():
+        return []
+    return sorted(p.stem for p in settings.workspaces_dir.glob("*.json"))

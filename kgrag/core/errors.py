@@ -60,9 +60,26 @@ class LLMNotFoundError(ModelNotFoundError):
     """No GGUF chat model at the configured path."""
 
 
+class LLMUnavailableError(KgragError):
+    """The LLM server (KGRAG_LLM_URL) is down, too slow, or answers with an error; the
+    message names the URL and the reason."""
+
+
 class RerankerNotFoundError(ModelNotFoundError):
     """A configured cross-encoder cannot be loaded from local files."""
 
 
 class InputNotFoundError(KgragError):
     """A file or folder the user named does not exist."""
+
+
+class EntityNotFoundError(KgragError, LookupError):
+    """No entity of the graph has (or is close to) the name asked for."""
+
+
+class PathNotAllowedError(KgragError):
+    """A server was asked to read a path outside the folders it may ingest from."""
+
+
+class AuthError(KgragError):
+    """A request to the server without the right API key."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -18,8 +19,6 @@ WORKSPACE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
 
 def default_home() -> Path:
     """Per-user data dir (XDG), so the default run needs no setup."""
-    import os
-
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "kgrag"
 
@@ -52,6 +51,14 @@ class Settings(BaseSettings):
     falkordb_port: int = 6390
     falkordb_autostart: bool = True
 
+    # Serving: `kgrag serve` binds here; a client (CLI included) uses `url` when set.
+    url: str | None = None  # KGRAG_URL, e.g. http://127.0.0.1:8765
+    api_key: SecretStr | None = None  # KGRAG_API_KEY: bearer token required by the server
+    serve_host: str = "127.0.0.1"
+    serve_port: int = 8765
+    # Folders the server may ingest from by path (os.pathsep-separated); none: uploads only.
+    ingest_roots: str = ""
+
     # Vectors: Qdrant local mode under home unless QDRANT_URL is set.
     qdrant_url: str | None = Field(default=None, validation_alias=AliasChoices("QDRANT_URL"))
     qdrant_api_key: SecretStr | None = Field(
@@ -71,6 +78,11 @@ class Settings(BaseSettings):
     llm_n_threads: int | None = None
     llm_max_tokens: int = 160
     llm_temperature: float = 0.1
+    # An OpenAI-compatible server (llama.cpp, vLLM) instead of the local GGUF when set:
+    # http://host:8000 or http://host:8000/v1. The model name is what is sent to it.
+    llm_url: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_remote_model: str = "kgrag"
 
     # Ingestion.
     chunker: str = "fixed"
@@ -102,6 +114,10 @@ class Settings(BaseSettings):
     @classmethod
     def _valid_workspace(cls, value: str) -> str:
         return check_workspace(value)
+
+    @property
+    def ingest_root_paths(self) -> list[Path]:
+        return [Path(p).expanduser().resolve() for p in self.ingest_roots.split(os.pathsep) if p]
 
     @property
     def uses_neo4j(self) -> bool:

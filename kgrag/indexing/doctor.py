@@ -44,6 +44,28 @@ class Diagnosis:
         return not any(n for _, n in self.rows())
 
 
+@dataclass
+class DoctorReport:
+    """What `kgrag doctor` shows: (check, problems) rows as found, and after a repair."""
+
+    found: list[tuple[str, int]]
+    after: list[tuple[str, int]] | None = None
+    not_repaired: list[str] = field(default_factory=list)
+
+    @property
+    def consistent(self) -> bool:
+        return not any(n for _, n in self.found)
+
+
+def examine(indexer: Indexer, fix: bool = False) -> DoctorReport:
+    """Diagnose, and with `fix` repair and diagnose again."""
+    found = diagnose(indexer)
+    if not fix or found.consistent:
+        return DoctorReport(found.rows())
+    left = repair(indexer, found)
+    return DoctorReport(found.rows(), diagnose(indexer).rows(), left)
+
+
 def quick_check(indexer: Indexer) -> Diagnosis:
     """The graph-only checks: cheap enough to end every ingestion with."""
     diagnosis = Diagnosis()

@@ -11,7 +11,7 @@ flagged when done, so an interrupted resolution is finished by the next run.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -113,8 +113,11 @@ class Indexer:
         ]
         return batch
 
-    def write(self, batch: PreparedBatch) -> BatchStats:
-        """Write every prepared document (idempotent: a retry rewrites the same rows)."""
+    def write(
+        self, batch: PreparedBatch, on_document: Callable[[], None] | None = None
+    ) -> BatchStats:
+        """Write every prepared document (idempotent: a retry rewrites the same rows);
+        `on_document` is called as each one is complete."""
         stats = batch.stats
         if batch.documents:
             self.vectors.ensure(batch.documents[0].vectors.shape[1])
@@ -133,6 +136,8 @@ class Indexer:
             stats.indexed += 1
             stats.replaced += len(item.stale)
             stats.chunks += sum(1 for c in item.chunks if c.level == 0)
+            if on_document is not None:
+                on_document()
         self.drop(batch.repairs)
         stats.replaced += len(batch.repairs)
         return stats

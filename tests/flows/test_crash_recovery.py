@@ -18,6 +18,7 @@ import pytest
 from kgrag.client import Client
 from kgrag.core.ids import doc_id_of_chunk
 from kgrag.core.settings import Settings
+from kgrag.indexing.doctor import diagnose
 from kgrag.retrievers.vector_index import close_shared_clients
 from kgrag.runtime import drop_runtime, get_runtime
 from kgrag.services import LocalServer, start, stop
@@ -161,13 +162,14 @@ def test_doctor_finds_and_repairs_lost_vectors_and_names(
     victim = next(d for d in rt.graph.documents() if d.path.endswith("pierre-curie.md"))
     rt.vectors.delete_document(victim.id)  # as if the Qdrant write had been lost
     rt.entity_index.remove(sorted(clean.entity_vectors)[:3])
-    client = Client(workspace=workspace, settings=settings)
-    found, _, _ = client.doctor()
+    found = diagnose(rt.indexer)
     assert not found.consistent
     assert set(found.chunks_without_vectors.values()) == {victim.id}
     assert len(found.entities_without_vectors) == 3
 
-    found, after, left = client.doctor(repair=True)
-    assert after is not None and after.consistent and left == []
+    report = Client(workspace=workspace, settings=settings).doctor(repair=True)
+    assert dict(report.found)["chunks without vectors"] == len(found.chunks_without_vectors)
+    assert report.after is not None and not any(n for _, n in report.after)
+    assert report.not_repaired == []
     release(settings, workspace)
     assert snapshot(settings, workspace) == clean

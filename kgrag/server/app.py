@@ -1,0 +1,198 @@
+"""The HTTP API of `kgrag serve` (FastAPI; OpenAPI at /docs).
+
+Bodies are the same types `kgrag ask --json` prints. Routes are plain functions, so
+FastAPI runs each request on its own worker thread and queries go side by side; kgrag's
+own errors become a 4xx (or 503 for a store or model that is down) whose `detail` is the
+one-line reason.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+from collections.abc import Iterator
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, File, Query, Request, UploadFile
+from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
+from pydantic import BaseModel, Field
+
+from kgrag import __version__
+from kgrag.core import errors
+from kgrag.core.errors import AuthError, KgragError
+from kgrag.server.discovery import LOCAL_TOKEN_HEADER
+from kgrag.server.service import Service
+from kgrag.workspace import list_workspaces
+
+_STATUS = {
+    errors.AuthError: 401,
+    errors.PathNotAllowedError: 403,
+    errors.WorkspaceNotFoundError: 404,
+    errors.DocumentNotFoundError: 404,
+    errors.EntityNotFoundError: 404,
+    errors.InputNotFoundError: 404,
+    errors.QuestionError: 422,
+    errors.ConfigError: 422,
+    errors.ParseError: 422,
+    errors.StoreUnavailableError: 503,
+    errors.ServiceError: 503,
+    errors.ModelNotFoundError: 503,
+}
+
+
+def status_of(exc: KgragError) -> int:
+    for kind in type(exc).__mro__:
+        if kind in _STATUS:
+            return _STATUS[kind]
+    return 400
+
+
+class QuestionBody(BaseModel):
+    question: str
+    mode: str | None = None
+    k: int | None = Field(default=None, ge=1, le=100)
+    stream: bool = False
+
+
+class IngestBody(BaseModel):
+    paths: list[str] = Field(min_length=1)
+
+
+class PruneBody(BaseModel):
+    folder: str
+
+
+def create_app(service: Service, local_token: str | None = None) -> FastAPI:
+    """`local_token` (from server.json) marks requests of this home's own clients."""
+    settings = service.settings
+    app = FastAPI(title="kgrag", version=__version__)
+
+    def authorised(request: Request) -> None:
+        key = settings.api_key.get_secret_value() if settings.api_key else None
+        if key and request.headers.get("authorization") != f"Bearer {key}":
+            raise AuthError("missing or wrong API key (Authorization: Bearer <KGRAG_API_KEY>)")
+
+    def trusted(request: Request) -> bool:
+        return local_token is not None and request.headers.get(LOCAL_TOKEN_HEADER) == local_token
+
+    @app.exception_handler(KgragError)
+    def kgrag_error(_request: Request, exc: KgragError) -> JSONResponse:
+        body = {"detail": str(exc), "error": type(exc).__name__}
+        return JSONResponse(body, status_code=status_of(exc))
+
+    @app.get("/health")
+    def health() -> dict[str, Any]:
+        return {"status": "ok", "version": __version__, "home": str(settings.home)}
+
+    api = Depends(authorised)
+
+    @app.get("/v1/workspaces", dependencies=[api])
+    def workspaces() -> list[str]:
+        return list_workspaces(settings)
+
+    @app.get("/v1/workspaces/{ws}/status", dependencies=[api])
+    def status(ws: str) -> dict[str, Any]:
+        return service.client(ws).status()
+
+    @app.get("/v1/workspaces/{ws}/documents", dependencies=[api])
+    def documents(ws: str) -> list[dict[str, Any]]:
+        return [asdict(d) for d in service.client(ws).graph().documents()]
+
+    @app.post("/v1/workspaces/{ws}/ingest", dependencies=[api], status_code=202)
+    def ingest(ws: str, body: IngestBody, request: Request) -> dict[str, Any]:
+        paths = [service.allowed_path(p, trusted(request)) for p in body.paths]
+        missing = [str(p) for p in paths if not p.exists()]
+        if missing:
+            raise errors.InputNotFoundError(f"{missing[0]}: no such file or folder")
+        return {"jobs": [service.submit(ws, p).to_dict() for p in paths]}
+
+    @app.post("/v1/workspaces/{ws}/upload", dependencies=[api], status_code=202)
+    def upload(ws: str, files: Annotated[list[UploadFile], File()]) -> dict[str, Any]:
+        folder = service.upload_folder(ws)
+        for item in files:
+            name = Path(item.filename or "upload").name  # never a path of the caller's
+            with (folder / name).open("wb") as out:
+                while block := item.file.read(1 << 20):
+                    out.write(block)
+        return {"jobs": [service.submit(ws, folder).to_dict()]}
+
+    @app.get("/v1/jobs/{job_id}", dependencies=[api])
+    def job(job_id: str) -> dict[str, Any]:
+        found = service.job(job_id)
+        if found is None:
+            raise errors.InputNotFoundError(f"no job {job_id!r}")
+        return found.to_dict()
+
+    @app.delete("/v1/workspaces/{ws}/documents/{target:path}", dependencies=[api])
+    def delete(ws: str, target: str) -> dict[str, list[str]]:
+        with service.write_lock:
+            return {"deleted": service.client(ws).delete(target)}
+
+    @app.post("/v1/workspaces/{ws}/prune", dependencies=[api])
+    def prune(ws: str, body: PruneBody, request: Request) -> dict[str, list[str]]:
+        folder = service.allowed_path(body.folder, trusted(request))
+        with service.write_lock:
+            return {"deleted": service.client(ws).prune(folder)}
+
+    @app.post("/v1/workspaces/{ws}/doctor", dependencies=[api])
+    def doctor(ws: str, repair: bool = False) -> dict[str, Any]:
+        with service.write_lock:
+            return asdict(service.client(ws).doctor(repair))
+
+    @app.delete("/v1/workspaces/{ws}", dependencies=[api])
+    def reset(ws: str) -> dict[str, str]:
+        service.reset(ws)
+        return {"workspace": ws, "state": "empty"}
+
+    @app.post("/v1/workspaces/{ws}/retrieve", dependencies=[api])
+    def retrieve(ws: str, body: QuestionBody) -> dict[str, Any]:
+        return asdict(service.client(ws).search(body.question, body.k, body.mode))
+
+    @app.post("/v1/workspaces/{ws}/ask", dependencies=[api], response_model=None)
+    def ask(ws: str, body: QuestionBody) -> dict[str, Any] | StreamingResponse:
+        client = service.client(ws)
+        if not body.stream:
+            return client.ask(body.question, body.k, body.mode).to_dict()
+        client.check_question(body.question)  # a bad one is a 4xx, not an error event
+        return StreamingResponse(_answer_events(client, body), media_type="text/event-stream")
+
+    @app.get("/v1/workspaces/{ws}/graph/entity", dependencies=[api])
+    def entity(
+        ws: str, name: Annotated[str, Query(min_length=1)], hops: int = Query(1, ge=1, le=2)
+    ) -> dict[str, Any]:
+        return asdict(service.client(ws).neighbourhood(name, hops))
+
+    @app.get("/v1/workspaces/{ws}/graph/export", dependencies=[api])
+    def export(ws: str, fmt: Annotated[str, Query(alias="format")] = "json") -> PlainTextResponse:
+        text, counts = service.client(ws).export_graph(fmt)
+        kind = "application/json" if fmt == "json" else "application/xml"
+        headers = {"X-Kgrag-Nodes": str(counts["nodes"]), "X-Kgrag-Edges": str(counts["edges"])}
+        return PlainTextResponse(text, media_type=kind, headers=headers)
+
+    return app
+
+
+def _answer_events(client: Any, body: QuestionBody) -> Iterator[str]:
+    """Server-Sent Events: a `token` event per generated piece, then one `answer` event
+    with citations, facts and timings (or one `error` event)."""
+    pieces: queue.Queue[tuple[str, Any]] = queue.Queue()
+
+    def run() -> None:
+        try:
+            answer = client.ask(
+                body.question, body.k, body.mode, on_token=lambda t: pieces.put(("token", t))
+            )
+            pieces.put(("answer", answer.to_dict()))
+        except KgragError as exc:
+            pieces.put(("error", {"detail": str(exc), "error": type(exc).__name__}))
+
+    threading.Thread(target=run, name="kgrag-ask-stream", daemon=True).start()
+    while True:
+        kind, data = pieces.get()
+        payload = {"text": data} if kind == "token" else data
+        yield f"event: {kind}\ndata: {json.dumps(payload, ensure_ascii=False)}\n\n"
+        if kind != "token":
+            return
