@@ -16,7 +16,8 @@ from __future__ import annotations
 import atexit
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,11 +53,23 @@ class UnitRecord:
 
 
 class _Shared:
+    """One Qdrant client per location, and the search snapshots of its local collections.
+
+    Every write bumps its collection's generation; a snapshot of an older generation is
+    stale. Inside a write batch (`VectorIndex.batch`) readers keep the last published
+    snapshot, and the batch publishes a new one as it ends, so a query never waits for a
+    rebuild and never sees half a batch."""
+
     def __init__(self, client: Any) -> None:
         self.client = client
-        self.lock = threading.RLock()
-        self.generation = 0  # bumped by every write; snapshots of older generations are stale
-        self.snapshots: dict[str, tuple[int, Snapshot]] = {}
+        self.lock = threading.RLock()  # the client: local mode is not thread-safe
+        self.generations: dict[str, int] = {}
+        self.snapshots: dict[str, tuple[int, Snapshot]] = {}  # swapped whole, read lock-free
+        self.batches: dict[str, int] = {}  # open write batches per collection
+        self.rebuild = threading.Lock()  # one snapshot rebuild at a time
+
+    def bump(self, collection: str) -> None:
+        self.generations[collection] = self.generations.get(collection, 0) + 1
 
 
 _CLIENTS: dict[tuple[str | None, str | None, str | None], _Shared] = {}
@@ -163,10 +176,28 @@ class VectorIndex:
 
     def drop(self) -> None:
         with self._lock:
-            self._shared.generation += 1
             for name in (self.chunks, self.entities):
+                self._shared.bump(name)
                 if self._client.collection_exists(name):
                     self._client.delete_collection(name)
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Writes inside are published to searches together, when the batch ends; until
+        then searches see the snapshot from before it (local mode)."""
+        names = (self.chunks, self.entities)
+        with self._lock:
+            for name in names:
+                self._shared.batches[name] = self._shared.batches.get(name, 0) + 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                for name in names:
+                    self._shared.batches[name] -= 1
+            if self.local:
+                self._snapshot(self.chunks, KEYWORD)
+                self._snapshot(self.entities, None)
 
     # ------------------------------------------------------------ chunk units
     def upsert_units(self, units: Sequence[UnitRecord], vectors: np.ndarray) -> None:
@@ -193,7 +224,7 @@ class VectorIndex:
                 )
             )
         with self._lock:
-            self._shared.generation += 1
+            self._shared.bump(self.chunks)
             for start in range(0, len(points), 256):
                 self._client.upsert(self.chunks, points=points[start : start + 256], wait=True)
 
@@ -206,7 +237,7 @@ class VectorIndex:
             )
         )
         with self._lock:
-            self._shared.generation += 1
+            self._shared.bump(self.chunks)
             if self._client.collection_exists(self.chunks):
                 self._client.delete(self.chunks, points_selector=selector, wait=True)
 
@@ -232,15 +263,25 @@ class VectorIndex:
         return self._query(models.SparseVector(indices=indices, values=values), KEYWORD, k)
 
     def _snapshot(self, collection: str, keyword: str | None) -> Snapshot | None:
-        """The current snapshot of a local collection (None when it does not exist)."""
-        with self._lock:
-            cached = self._shared.snapshots.get(collection)
-            if cached is not None and cached[0] == self._shared.generation:
-                return cached[1]
-            if not self._client.collection_exists(collection):
-                return None
-            snap = Snapshot.load(self._client, collection, DENSE, keyword)
-            self._shared.snapshots[collection] = (self._shared.generation, snap)
+        """The search snapshot of a local collection (None when it does not exist): the
+        published one while it is current or a write batch is open, else a new one."""
+        shared = self._shared
+        cached = shared.snapshots.get(collection)
+        if cached is not None and (
+            cached[0] == shared.generations.get(collection, 0) or shared.batches.get(collection)
+        ):
+            return cached[1]
+        with shared.rebuild:
+            cached = shared.snapshots.get(collection)  # another thread may have rebuilt it
+            with self._lock:
+                generation = shared.generations.get(collection, 0)
+                if cached is not None and cached[0] == generation:
+                    return cached[1]
+                if not self._client.collection_exists(collection):
+                    shared.snapshots.pop(collection, None)
+                    return None
+                snap = Snapshot.load(self._client, collection, DENSE, keyword)
+            shared.snapshots[collection] = (generation, snap)
             return snap
 
     def _query(self, query: Any, using: str, k: int) -> list[Hit]:
@@ -292,7 +333,7 @@ class VectorIndex:
             for key, name, vec in zip(keys, names, vectors)
         ]
         with self._lock:
-            self._shared.generation += 1
+            self._shared.bump(self.entities)
             for start in range(0, len(points), 512):
                 self._client.upsert(self.entities, points=points[start : start + 512], wait=True)
 
@@ -302,7 +343,7 @@ class VectorIndex:
         if not keys:
             return
         with self._lock:
-            self._shared.generation += 1
+            self._shared.bump(self.entities)
             if self._client.collection_exists(self.entities):
                 self._client.delete(
                     self.entities,

@@ -118,6 +118,10 @@ class Indexer:
     ) -> BatchStats:
         """Write every prepared document (idempotent: a retry rewrites the same rows);
         `on_document` is called as each one is complete."""
+        with self.vectors.batch():  # searches see the batch whole, once it is written
+            return self._write(batch, on_document)
+
+    def _write(self, batch: PreparedBatch, on_document: Callable[[], None] | None) -> BatchStats:
         stats = batch.stats
         if batch.documents:
             self.vectors.ensure(batch.documents[0].vectors.shape[1])
@@ -144,12 +148,14 @@ class Indexer:
 
     def drop(self, doc_ids: Sequence[str]) -> None:
         """Graph first (the reader's source of truth), then vectors."""
-        for doc_id in doc_ids:
-            self.graph.delete_document(doc_id)
-            self.vectors.delete_document(doc_id)
+        with self.vectors.batch():
+            for doc_id in doc_ids:
+                self.graph.delete_document(doc_id)
+                self.vectors.delete_document(doc_id)
 
     def resolve(self) -> int:
-        """Index and link entities not resolved yet (see `kg.resolution`)."""
+        """Index and link entities not resolved yet (see `kg.resolution`). Not a write
+        batch: resolution searches the names it has just written."""
         return resolve_entities(self.graph, self.entity_index)
 
     def reconcile(self) -> int:
@@ -161,8 +167,9 @@ class Indexer:
         self.drop(incomplete)
         complete = {d.id for d in documents if d.complete}
         orphaned = set(self.vectors.unit_chunks().values()) - complete
-        for doc_id in orphaned:
-            self.vectors.delete_document(doc_id)
+        with self.vectors.batch():
+            for doc_id in orphaned:
+                self.vectors.delete_document(doc_id)
         return len(incomplete) + len(orphaned)
 
     # ------------------------------------------------------------ removing

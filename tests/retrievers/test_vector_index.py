@@ -131,3 +131,19 @@ def test_snapshot_search_matches_qdrants_own_search_and_follows_writes(index: Ve
     index.delete_document(gone)  # a write: the snapshot must not serve the deleted point
     assert all(h.doc_id != gone for h in index.search_keyword("Akkadian spirit", 20))
     check()  # document frequencies (IDF) follow the delete too
+
+
+def test_a_write_batch_is_published_whole_at_its_end(index: VectorIndex):
+    """Searches during a batch see the snapshot from before it, never half of it, and do
+    not wait for a rebuild; the batch's writes show as soon as it ends."""
+    first = [_unit("a:0", "a", "Marie Curie discovered polonium.")]
+    index.upsert_units(first, np.eye(1, 4, dtype=np.float32))
+    query = np.array([0, 1, 0, 0], dtype=np.float32)
+    assert [h.chunk_id for h in index.search_dense(query, 5)] == ["a:0"]
+    with index.batch():
+        index.upsert_units([_unit("b:0", "b", "Radium glows.")], np.eye(1, 4, 1, np.float32))
+        index.delete_document("a")
+        assert [h.chunk_id for h in index.search_dense(query, 5)] == ["a:0"]  # before
+        assert index.search_keyword("radium", 5) == []
+    assert [h.chunk_id for h in index.search_dense(query, 5)] == ["b:0"]  # after, at once
+    assert [h.chunk_id for h in index.search_keyword("radium", 5)] == ["b:0"]
