@@ -25,7 +25,6 @@ class ExpansionConfig:
     hops: int = 2
     max_chunks_per_entity: int = 10
     max_chunks: int = 300
-    keyphrases: bool = False
 
 
 def fetch_neighbourhood(
@@ -100,18 +99,10 @@ def fetch_neighbourhood(
         )
         for key in entity_keys
     ]
-    chunk_keyphrases: list[tuple[str, str, float]] = []
-    if cfg.keyphrases and chunks:
-        chunk_keyphrases = [
-            (r["chunk_id"], r["key"], float(r["score"] or 1.0))
-            for r in graph.run(q.CHUNK_KEYPHRASES, {"ids": list(chunks)})
-        ]
     return Subgraph(
         entities=entities,
         chunks=list(chunks),
-        keyphrases=sorted({k for _, k, _ in chunk_keyphrases}),
         mentions=[(c, e, w) for (c, e), w in mentions.items()],
         relations=relations,
         same_as=same_as,
-        chunk_keyphrases=chunk_keyphrases,
     )

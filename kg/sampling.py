@@ -13,8 +13,8 @@ or a relation, and the edge-type weights in `SamplerConfig` say how much each ki
 is trusted. All work is numpy/scipy over integer index arrays; the only per-edge Python work
 is turning string ids into integers, which is cached on the `Subgraph`.
 
-Node ids live in three separate namespaces (entity keys, chunk ids, keyphrase keys), so an
-entity keyed "apple" and a keyphrase keyed "apple" are different nodes.
+Node ids live in two separate namespaces (entity keys, chunk ids), so an entity keyed
+"c1" and a chunk with id "c1" are different nodes.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ IntArray = npt.NDArray[np.int64]
 _Column = tuple[Callable[[Any], str], int]
 
 # Edge kinds, used to look up the per-kind weight in `SamplerConfig`.
-_MENTION, _RELATION, _SAME_AS, _NEXT, _KEYPHRASE = range(5)
+_MENTION, _RELATION, _SAME_AS, _NEXT = range(4)
 
 
 @dataclass(frozen=True)
@@ -69,8 +69,7 @@ class Subgraph:
     Edge tuples:
       * `mentions`: (chunk_id, entity_key, weight) - weight is the MENTIONS `count`;
       * `same_as`: (entity_key, entity_key, score);
-      * `next_edges`: (chunk_id, chunk_id) - reading order within a document;
-      * `chunk_keyphrases`: (chunk_id, keyphrase_key, score).
+      * `next_edges`: (chunk_id, chunk_id) - reading order within a document.
 
     An edge may name a node missing from the node lists (e.g. a query that returns paths
     but not every endpoint); the sampler then adds that node implicitly, an implicit entity
@@ -80,111 +79,18 @@ class Subgraph:
     first scoring call (turning string ids into ints, the one Python-speed step) is cached
     on it, along with the weighted matrix per distinct set of edge weights, and reused by
     later calls - PPR and RWR on the same subgraph pay for them once.
-
-    Build it either directly or from Cypher rows with `from_rows`.
     """
 
     entities: list[SubgraphEntity] = field(default_factory=list)
     chunks: list[str] = field(default_factory=list)
-    keyphrases: list[str] = field(default_factory=list)
     mentions: list[tuple[str, str, float]] = field(default_factory=list)
     relations: list[RelationEdge] = field(default_factory=list)
     same_as: list[tuple[str, str, float]] = field(default_factory=list)
     next_edges: list[tuple[str, str]] = field(default_factory=list)
-    chunk_keyphrases: list[tuple[str, str, float]] = field(default_factory=list)
-
-    @classmethod
-    def from_rows(
-        cls, nodes: Iterable[Mapping[str, Any]], edges: Iterable[Mapping[str, Any]]
-    ) -> Subgraph:
-        """Build from flat node and edge maps, the shape a k-hop Cypher query returns, e.g.
-
-            MATCH p = (s)-[*..2]-(n) WHERE ...
-            UNWIND nodes(p) AS n UNWIND relationships(p) AS r
-            RETURN collect(DISTINCT n {label: head(labels(n)), .*}) AS nodes,
-                   collect(DISTINCT r {type: type(r), .*,
-                       src: coalesce(startNode(r).key, startNode(r).id),
-                       dst: coalesce(endNode(r).key, endNode(r).id)}) AS edges
-
-        Node maps, by `label`:
-          * "Entity": key, name, mention_count, is_hub
-          * "Chunk": id
-          * "Keyphrase": key
-        Edge maps, by `type` (`src`/`dst` follow the stored direction):
-          * "MENTIONS": src = chunk id, dst = entity key, count
-          * "RELATION": src, dst = entity keys, predicate, chunk_id, sentence, negated
-          * "SAME_AS": src, dst = entity keys, score
-          * "NEXT": src, dst = chunk ids
-          * "HAS_KEYPHRASE": src = chunk id, dst = keyphrase key, score
-
-        Missing or null properties take neutral defaults (count/score 1, not negated, not a
-        hub). Unknown labels and types (e.g. Document nodes) are skipped, and duplicates -
-        which path-expanding queries produce - are kept once, in first-seen order.
-        """
-        entities: dict[str, SubgraphEntity] = {}
-        chunks: dict[str, None] = {}
-        keyphrases: dict[str, None] = {}
-        for row in nodes:
-            label = row.get("label")
-            if label == "Entity":
-                key = str(row["key"])
-                if key not in entities:
-                    entities[key] = SubgraphEntity(
-                        key=key,
-                        name=str(row.get("name") or key),
-                        mention_count=int(row.get("mention_count") or 1),
-                        is_hub=bool(row.get("is_hub") or False),
-                    )
-            elif label == "Chunk":
-                chunks[str(row["id"])] = None
-            elif label == "Keyphrase":
-                keyphrases[str(row["key"])] = None
-
-        mentions: dict[tuple[str, str, float], None] = {}
-        relations: dict[RelationEdge, None] = {}
-        same_as: dict[tuple[str, str, float], None] = {}
-        next_edges: dict[tuple[str, str], None] = {}
-        chunk_keyphrases: dict[tuple[str, str, float], None] = {}
-        for row in edges:
-            kind = row.get("type")
-            src, dst = str(row["src"]), str(row["dst"])
-            if kind == "MENTIONS":
-                mentions[(src, dst, _number(row.get("count")))] = None
-            elif kind == "RELATION":
-                relation = RelationEdge(
-                    src_key=src,
-                    dst_key=dst,
-                    predicate=str(row.get("predicate") or ""),
-                    chunk_id=str(row.get("chunk_id") or ""),
-                    sentence=str(row.get("sentence") or ""),
-                    negated=bool(row.get("negated") or False),
-                )
-                relations[relation] = None
-            elif kind == "SAME_AS":
-                same_as[(src, dst, _number(row.get("score")))] = None
-            elif kind == "NEXT":
-                next_edges[(src, dst)] = None
-            elif kind == "HAS_KEYPHRASE":
-                chunk_keyphrases[(src, dst, _number(row.get("score")))] = None
-
-        return cls(
-            entities=list(entities.values()),
-            chunks=list(chunks),
-            keyphrases=list(keyphrases),
-            mentions=list(mentions),
-            relations=list(relations),
-            same_as=list(same_as),
-            next_edges=list(next_edges),
-            chunk_keyphrases=list(chunk_keyphrases),
-        )
 
     @cached_property
     def _index(self) -> _GraphIndex:
         return _GraphIndex.build(self)
-
-
-def _number(value: Any) -> float:
-    return 1.0 if value is None else float(value)
 
 
 @dataclass
@@ -229,7 +135,6 @@ class SamplerConfig:
     same_as_weight: float = 1.0
     mention_weight: float = 1.0
     next_weight: float = 0.2
-    keyphrase_weight: float = 0.5
     chunk_seed_weight: float = 0.5
     entity_seed_weight: float = 1.0
     chunk_scores_exclude_restart: bool = True
@@ -237,8 +142,8 @@ class SamplerConfig:
 
 @dataclass(frozen=True)
 class SampleResult:
-    """Scores are stationary probabilities over the whole subgraph (keyphrase nodes included),
-    so each list - and the two together - sums to at most 1. Sorted by score descending;
+    """Scores are stationary probabilities over the whole subgraph, so each list - and the
+    two together - sums to at most 1. Sorted by score descending;
     nodes the walk never reaches are left out."""
 
     chunks: list[tuple[str, float]] = field(default_factory=list)
@@ -264,7 +169,7 @@ class _Adjacency:
 
 @dataclass(frozen=True)
 class _GraphIndex:
-    """The subgraph as integers. Global node order: entities, then chunks, then keyphrases.
+    """The subgraph as integers. Global node order: entities, then chunks.
 
     Edges are stored once each (src, dst, kind, base weight); per-config weighting happens
     in `adjacency`, whose result is cached per distinct set of edge weights.
@@ -287,8 +192,7 @@ class _GraphIndex:
     def build(cls, sub: Subgraph) -> _GraphIndex:
         ents = _table(e.key for e in sub.entities)
         chks = _table(sub.chunks)
-        kps = _table(sub.keyphrases)
-        tables = (ents, chks, kps)  # indexed by namespace: 0 entity, 1 chunk, 2 keyphrase
+        tables = (ents, chks)  # indexed by namespace: 0 entity, 1 chunk
         first, second, third = itemgetter(0), itemgetter(1), itemgetter(2)
 
         # Per edge list: rows, (getter, namespace) for each endpoint, the edge kind and the
@@ -304,7 +208,6 @@ class _GraphIndex:
             ),
             (sub.same_as, (first, 0), (second, 0), _SAME_AS, third),
             (sub.next_edges, (first, 1), (second, 1), _NEXT, None),
-            (sub.chunk_keyphrases, (first, 1), (second, 2), _KEYPHRASE, third),
         ]
         # Local (per-namespace) indices first: implicit endpoints grow the tables, so the
         # global offsets are only known once every edge list has been interned.
@@ -320,8 +223,8 @@ class _GraphIndex:
             for rows, (src_get, src_ns), (dst_get, dst_ns), kind, weight in specs
             if rows
         ]
-        offset = (0, len(ents), len(ents) + len(chks))
-        n_nodes = offset[2] + len(kps)
+        offset = (0, len(ents))
+        n_nodes = len(ents) + len(chks)
 
         def join(arrays: list[npt.NDArray[Any]], dtype: type) -> npt.NDArray[Any]:
             return np.concatenate(arrays) if arrays else np.zeros(0, dtype=dtype)
@@ -366,7 +269,6 @@ class _GraphIndex:
             config.relation_weight,
             config.same_as_weight,
             config.next_weight,
-            config.keyphrase_weight,
         )
         key = (*kind_weight, config.hub_weight)
         cached = self._adjacency_cache.get(key)

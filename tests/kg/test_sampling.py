@@ -167,33 +167,30 @@ def test_edge_kinds_and_weights_matter() -> None:
     sub = Subgraph(
         entities=[ent("a"), ent("b"), ent("c")],
         chunks=["c1", "c2"],
-        keyphrases=["kp"],
         relations=[RelationEdge("a", "b", "acquired", "c1", "A acquired B.")],
         same_as=[("a", "c", 0.9)],
         next_edges=[("c1", "c2")],
-        chunk_keyphrases=[("c1", "kp", 1.0)],
         mentions=[("c1", "a", 1.0)],
     )
     base = personalized_pagerank(sub, {"a": 1.0}, {})
     assert_proper(base)
     assert {e for e, _ in base.entities} == {"a", "b", "c"}
     assert {c for c, _ in base.chunks} == {"c1", "c2"}
-    # Keyphrase mass is part of the distribution but not returned.
-    assert sum(s for _, s in base.entities) + sum(s for _, s in base.chunks) < 1
     no_relations = personalized_pagerank(sub, {"a": 1.0}, {}, SamplerConfig(relation_weight=0))
     assert "b" not in scores(no_relations.entities)
     more_same_as = personalized_pagerank(sub, {"a": 1.0}, {}, SamplerConfig(same_as_weight=5))
     assert scores(more_same_as.entities)["c"] > scores(base.entities)["c"]
+    no_next = personalized_pagerank(sub, {"a": 1.0}, {}, SamplerConfig(next_weight=0))
+    assert "c2" not in scores(no_next.chunks)
 
 
 def test_implicit_endpoints_and_namespaces() -> None:
-    # "x" is both an entity key and a keyphrase key, and neither node list declares it.
-    sub = Subgraph(mentions=[("c1", "x", 1.0)], chunk_keyphrases=[("c1", "x", 1.0)])
+    # "x" is both an entity key and a chunk id, and neither node list declares it.
+    sub = Subgraph(mentions=[("x", "x", 1.0)])
     result = personalized_pagerank(sub, {"x": 1.0}, {})
     assert [e for e, _ in result.entities] == ["x"]
-    assert [c for c, _ in result.chunks] == ["c1"]
-    # The keyphrase "x" took some mass, so what's returned is less than 1.
-    assert sum(s for _, s in result.entities) + sum(s for _, s in result.chunks) < 1 - 1e-3
+    assert [c for c, _ in result.chunks] == ["x"]
+    assert_proper(result)
 
 
 def test_duplicate_declarations_are_collapsed() -> None:
@@ -208,42 +205,6 @@ def test_duplicate_declarations_are_collapsed() -> None:
     # in the plain chain (with the first declaration the scores would be identical).
     plain = personalized_pagerank(chain(), {"a": 1.0}, {})
     assert scores(result.entities)["a"] < scores(plain.entities)["a"] - 0.01
-
-
-def test_from_rows_dedups_and_skips_unknowns() -> None:
-    nodes = [
-        {"label": "Entity", "key": "a", "name": "Apple", "mention_count": 4, "is_hub": None},
-        {"label": "Entity", "key": "a", "name": "Apple", "mention_count": 4, "is_hub": None},
-        {"label": "Chunk", "id": "c1", "doc_id": "d1"},
-        {"label": "Keyphrase", "key": "kp", "text": "phones"},
-        {"label": "Document", "id": "d1"},
-    ]
-    edges = [
-        {"type": "MENTIONS", "src": "c1", "dst": "a", "count": 2},
-        {"type": "MENTIONS", "src": "c1", "dst": "a", "count": 2},
-        {
-            "type": "RELATION",
-            "src": "a",
-            "dst": "b",
-            "predicate": "acquired",
-            "chunk_id": "c1",
-            "sentence": "Apple acquired Beats.",
-            "negated": False,
-        },
-        {"type": "SAME_AS", "src": "a", "dst": "a2", "score": 0.8},
-        {"type": "NEXT", "src": "c1", "dst": "c2"},
-        {"type": "HAS_KEYPHRASE", "src": "c1", "dst": "kp", "score": None},
-        {"type": "IN_DOC", "src": "c1", "dst": "d1"},
-    ]
-    sub = Subgraph.from_rows(nodes, edges)
-    assert sub.entities == [SubgraphEntity("a", "Apple", 4, False)]
-    assert sub.chunks == ["c1"]
-    assert sub.keyphrases == ["kp"]
-    assert sub.mentions == [("c1", "a", 2.0)]
-    assert sub.relations == [RelationEdge("a", "b", "acquired", "c1", "Apple acquired Beats.")]
-    assert sub.same_as == [("a", "a2", 0.8)]
-    assert sub.next_edges == [("c1", "c2")]
-    assert sub.chunk_keyphrases == [("c1", "kp", 1.0)]
 
 
 def ring_graph() -> Subgraph:
