@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import stat as stat_module
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -36,23 +38,22 @@ _LANG_SAMPLE_CHARS = 20_000
 
 
 def parse_file(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
-    """Read one file. Raises ParseError for unsupported suffixes, files over `max_bytes`,
-    empty, binary or undecodable text, encrypted or corrupt PDFs, zips that are not
-    docx, and files with no text."""
+    """Read one file. Raises ParseError (and nothing else, whatever the bytes) for
+    unsupported suffixes, names that are not UTF-8, anything but a regular file, files
+    over `max_bytes`, empty, binary or undecodable text, encrypted, corrupt or too costly
+    PDFs, zips that are not docx or inflate too far, HTML with too many elements, and
+    files with no text."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in _READERS:
         supported = " ".join(sorted(SUPPORTED_SUFFIXES))
         raise ParseError(path, f"unsupported file type {suffix or '(none)'!r} ({supported})")
     try:
-        stat = path.stat()
-        if stat.st_size > max_bytes:
-            raise ParseError(path, f"too large: {stat.st_size} bytes > limit {max_bytes}")
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ParseError(path, f"cannot read: {exc.strerror or exc}") from exc
-    if len(data) > max_bytes:  # the file grew between stat and read
-        raise ParseError(path, f"too large: {len(data)} bytes > limit {max_bytes}")
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes in the name: ids and stores need UTF-8
+        printable = str(path).encode("utf-8", "backslashreplace").decode("utf-8")
+        raise ParseError(printable, "file name is not valid UTF-8") from None
+    data, stat = _read(path, max_bytes)
     if not data.strip():
         raise ParseError(path, "empty file")
     fmt, reader = _READERS[suffix]
@@ -83,6 +84,32 @@ def parse_file(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
         sha256=sha,
         meta=meta,
     )
+
+
+def _read(path: Path, max_bytes: int) -> tuple[bytes, os.stat_result]:
+    """The bytes of a regular file of at most `max_bytes`. The file is opened without
+    blocking and checked before it is read: a FIFO named like a document would block
+    forever, and a device (a link to /dev/zero) would be read without end."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise ParseError(path, f"cannot read: {exc.strerror or exc}") from exc
+    try:
+        stat = os.fstat(fd)
+        if not stat_module.S_ISREG(stat.st_mode):
+            raise ParseError(path, "not a regular file")
+        if stat.st_size > max_bytes:
+            raise ParseError(path, f"too large: {stat.st_size} bytes > limit {max_bytes}")
+        with open(fd, "rb", closefd=False) as file:
+            data = file.read(max_bytes + 1)
+    except OSError as exc:
+        raise ParseError(path, f"cannot read: {exc.strerror or exc}") from exc
+    finally:
+        os.close(fd)
+    if len(data) > max_bytes:  # the file grew between stat and read
+        raise ParseError(path, f"too large: over the limit of {max_bytes} bytes")
+    return data, stat
 
 
 def parse_text(text: str, *, path: str, title: str) -> Document:

@@ -21,9 +21,15 @@ _CLOSERS = "\"'”’」』）)]】》"
 # A run of terminators, trailing closing quotes/brackets. CJK terminators end a sentence
 # wherever they are; ASCII ones only before whitespace (so 3.5 and example.com survive).
 _CJK_END = re.compile(rf"(?:[。！？；]|…+|\.{{3,}})[{re.escape(_CLOSERS)}]*")
-_EN_END = re.compile(rf"[.!?]+[{re.escape(_CLOSERS)}]*(?=\s)")
+# The lookbehind starts a match only at the first mark of a run: a later start in the same
+# run can only reach the same ends, and retrying every one made a run of n marks O(n²).
+_EN_END = re.compile(rf"(?<![.!?])[.!?]+[{re.escape(_CLOSERS)}]*(?=\s)")
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 _WORD_BEFORE = re.compile(r"([\w.]+)\.$")
+# How far back `_WORD_BEFORE` looks: longer than any abbreviation, so a longer word is
+# never one; scanning back to the block start instead made splitting O(n²).
+_WORD_WINDOW = 32
+_NON_SPACE = re.compile(r"\S")
 _TERMINAL = "。！？；….!?:：" + _CLOSERS
 
 
@@ -84,14 +90,14 @@ def _split_block(text: str, start: int, end: int) -> list[tuple[int, int]]:
 
 def _ends_sentence(text: str, block_start: int, mark: int, after: int, end: int) -> bool:
     """Whether the ASCII terminator at text[mark:after] ends an English sentence."""
-    rest = text[after:end].lstrip()
-    if not rest:
+    following = _NON_SPACE.search(text, after, end)  # not a copy of the rest of the block
+    if following is None:
         return True
-    if rest[0].islower():
+    if following.group().islower():
         return False
     if text[mark] != ".":
         return True
-    before = _WORD_BEFORE.search(text, block_start, mark + 1)
+    before = _WORD_BEFORE.search(text, max(block_start, mark - _WORD_WINDOW), mark + 1)
     if before is None:
         return True
     word = before.group(1)
