@@ -7,6 +7,7 @@ creates unique constraints through the `GRAPH.CONSTRAINT` command, not Cypher.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -30,20 +31,54 @@ def _index_name(label: str, prop: str, kind: str) -> str:
     return f"kgrag_{label.lower()}_{prop}_{kind}"
 
 
-def neo4j_schema() -> list[SchemaStep]:
+# The property that scopes nodes to a workspace in the Neo4j adapter: a plain name.
+_SCOPE_PROPERTY = re.compile(r"[a-z][a-z_]*")
+
+
+def neo4j_schema(scope_property: str | None = None) -> list[SchemaStep]:
+    """Constraints and indexes on the model labels. With `scope_property` (the Neo4j
+    adapter's workspace property) each key is unique per workspace, `(workspace, key)`,
+    lookups are by `(workspace, property)`, and each label has an index on the workspace
+    alone (its scans): the same steps for every workspace sharing the database."""
+    if scope_property is not None and not _SCOPE_PROPERTY.fullmatch(scope_property):
+        raise ValueError(f"scope property {scope_property!r} cannot be formatted into Cypher")
     steps = []
     for label, prop in UNIQUE_KEYS:
         check_label(label)
-        name = _index_name(label, prop, "unique")
+        if scope_property is None:
+            name, keys = _index_name(label, prop, "unique"), f"n.{prop}"
+        else:
+            name = _index_name(label, f"{scope_property}_{prop}", "unique")
+            keys = f"(n.{scope_property}, n.{prop})"
         steps.append(
             SchemaStep(
-                f"CREATE CONSTRAINT {name} IF NOT EXISTS FOR (n:{label}) REQUIRE n.{prop} IS UNIQUE"
+                f"CREATE CONSTRAINT {name} IF NOT EXISTS FOR (n:{label}) REQUIRE {keys} IS UNIQUE"
             )
         )
-    for label, prop in LOOKUP_INDEXES:
+    lookups: list[tuple[str, tuple[str, ...]]] = [(label, (p,)) for label, p in LOOKUP_INDEXES]
+    if scope_property is not None:
+        lookups = [(label, (scope_property, *props)) for label, props in lookups]
+        lookups += [(label, (scope_property,)) for label, _ in UNIQUE_KEYS]
+    for label, props in lookups:
         check_label(label)
-        name = _index_name(label, prop, "idx")
-        steps.append(SchemaStep(f"CREATE INDEX {name} IF NOT EXISTS FOR (n:{label}) ON (n.{prop})"))
+        name = _index_name(label, "_".join(props), "idx")
+        on = ", ".join(f"n.{p}" for p in props)
+        steps.append(SchemaStep(f"CREATE INDEX {name} IF NOT EXISTS FOR (n:{label}) ON ({on})"))
+    return steps
+
+
+def neo4j_unscoped_schema_drops() -> list[SchemaStep]:
+    """Drop the constraints and indexes of `neo4j_schema()` without a scope: where
+    workspaces share a database, `Entity.key` unique across it would forbid one entity key
+    in two workspaces."""
+    steps = [
+        SchemaStep(f"DROP CONSTRAINT {_index_name(label, prop, 'unique')} IF EXISTS")
+        for label, prop in UNIQUE_KEYS
+    ]
+    steps += [
+        SchemaStep(f"DROP INDEX {_index_name(label, prop, 'idx')} IF EXISTS")
+        for label, prop in LOOKUP_INDEXES
+    ]
     return steps
 
 

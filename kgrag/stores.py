@@ -25,6 +25,7 @@ def open_graph(settings: Settings, workspace: str) -> GraphStore:
             settings.neo4j_password.get_secret_value() if settings.neo4j_password else None,
             workspace,
             settings.neo4j_database,
+            workspace_databases=settings.neo4j_workspace_databases,
         )
     from kgrag.kg.falkordb_store import FalkorDBStore
 
