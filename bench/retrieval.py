@@ -3,7 +3,10 @@ the public `Client`, against BM25 and brute-force dense baselines computed in th
 
 Each passage becomes one markdown document (`# title` + text) in a workspace named after
 the corpus content, ingested by the real Prefect flow; `reuse=True` keeps a workspace whose
-corpus is unchanged, so tuning runs skip ingestion.
+corpus is unchanged, so tuning runs skip ingestion. With several task runners
+(`runners=["default", "dask"]`) the corpus is ingested once per runner, each into its own
+workspace, and the ingest rates are reported side by side; retrieval is measured on the
+first runner's workspace.
 """
 
 from __future__ import annotations
@@ -12,13 +15,14 @@ import hashlib
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from kgrag.bench.baselines import bm25_rankings, dense_bruteforce_rankings
 from kgrag.bench.data import Passage, Question, load_corpus, load_questions
 from kgrag.bench.metrics import exact_match, ranks_of_supporting, summarize, token_f1
 from kgrag.bench.report import markdown_table, plot_recall, write_json
 from kgrag.client import Client
+from kgrag.core.errors import ConfigError
 from kgrag.core.settings import Settings
 
 DEFAULT_MODES = ["dense", "keyword", "hybrid", "graph", "fused"]
@@ -71,22 +75,67 @@ def prepare(data: Path, settings: Settings, limit: int | None) -> BenchCorpus:
     return BenchCorpus(data.name, renamed, questions, folder, workspace)
 
 
-def ingest(corpus: BenchCorpus, settings: Settings, reuse: bool) -> dict[str, Any]:
-    client = Client(workspace=corpus.workspace, settings=settings)
+TASK_RUNNERS: tuple[str, ...] = get_args(Settings.model_fields["task_runner"].annotation)
+
+
+def ingest(
+    corpus: BenchCorpus,
+    settings: Settings,
+    reuse: bool,
+    runner: str | None = None,
+    workspace: str | None = None,
+) -> dict[str, Any]:
+    """Ingest the corpus (into `workspace`, default the corpus's) with the task runner
+    `runner` (default: the settings'), timed after this process's start-up: its stores,
+    models and Prefect API are made ready first (`startup_s`), so that the rate measures
+    ingestion. A Dask runner's local cluster and its workers' models are per ingestion,
+    so they are timed."""
+    runner = runner or settings.task_runner
+    if runner not in TASK_RUNNERS:
+        raise ConfigError(f"unknown task runner {runner!r}; choose from {', '.join(TASK_RUNNERS)}")
+    settings = settings.model_copy(update={"task_runner": runner})
+    client = Client(workspace=workspace or corpus.workspace, settings=settings)
     if not reuse:
         client.reset()
+    started = time.perf_counter()
+    _ = client._runtime(create=True).indexer
+    _start_prefect_api()
+    startup = time.perf_counter() - started
     started = time.perf_counter()
     report = client.ingest(corpus.folder, show_progress=True)
     seconds = time.perf_counter() - started
     if report.failed:
         raise RuntimeError(f"{len(report.failed)} passages failed to ingest: {report.failed[:3]}")
     return {
+        "runner": runner,
+        "workspace": client.workspace,
         "passages": len(corpus.passages),
         "indexed": report.indexed,
+        "startup_s": startup,
         "seconds": seconds,
         "passages_per_s": report.indexed / seconds if report.indexed else 0.0,
         "stages": dict(report.stages),
     }
+
+
+def _start_prefect_api() -> None:
+    """Connect to the Prefect API, starting the temporary server when none is set."""
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as api:
+        api.api_healthcheck()
+
+
+def ingest_runners(
+    corpus: BenchCorpus, settings: Settings, reuse: bool, runners: list[str] | None
+) -> dict[str, dict[str, Any]]:
+    """`ingest` once per task runner, the first into the corpus's workspace and each other
+    into its own (`<workspace>-<runner>`), in order."""
+    runs: dict[str, dict[str, Any]] = {}
+    for runner in dict.fromkeys(runners or [settings.task_runner]):
+        workspace = f"{corpus.workspace}-{runner}" if runs else corpus.workspace
+        runs[runner] = ingest(corpus, settings, reuse, runner, workspace)
+    return runs
 
 
 def _ranked_passages(
@@ -107,19 +156,24 @@ def run_retrieval(
     out: Path | None = None,
     reuse: bool = True,
     settings: Settings | None = None,
+    runners: list[str] | None = None,
 ) -> dict[str, Any]:
+    """`runners`: task runners to ingest with, each into its own workspace (default: the
+    settings' runner); retrieval is measured on the first one's."""
     settings = settings or Settings()
     modes = modes or DEFAULT_MODES
     ks = sorted(ks or DEFAULT_KS)
     top = max(max(ks), 10)
     corpus = prepare(data, settings, limit)
-    ingest_info = ingest(corpus, settings, reuse)
+    runs = ingest_runners(corpus, settings, reuse, runners)
+    ingest_info = next(iter(runs.values()))
     client = Client(workspace=corpus.workspace, settings=settings)
     client.retrieve(corpus.questions[0].question, 1, "fused")  # load models before timing
 
     result: dict[str, Any] = {
         "dataset": corpus.name,
         "ingest": ingest_info,
+        "ingest_by_runner": runs,
         "modes": {},
         "baselines": {},
         "questions": [],

@@ -1,0 +1,186 @@
+"""Extraction: the CPU-bound part of an ingestion (parse files; chunk, embed and annotate
+documents) as functions of their inputs alone, so that it runs the same in the flow's
+process or in the worker processes of a distributed task runner.
+
+A worker process cannot be handed the `Indexer` (it holds store connections), so it is
+handed an `ExtractionSpec`: the workspace's stored choices and the settings that shape
+extraction, small and picklable. Each process builds its chunker and annotator from a spec
+once (`tools_for`) and reuses them for every batch. `Runtime` builds the flow process's
+chunker and annotator from the same spec, so both give the same chunks, vectors and
+annotations. Deciding what to extract needs the graph: that is `Indexer.plan`, in the
+flow's process.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from kgrag.core.errors import ParseError
+from kgrag.core.ids import doc_id_of_chunk
+from kgrag.core.types import Chunk, ChunkAnnotations, Document
+from kgrag.extractors.parse import parse_file
+
+if TYPE_CHECKING:
+    from kgrag.extractors.annotator import Annotator
+    from kgrag.extractors.chunking import Chunker
+    from kgrag.extractors.embed import Embedder
+
+
+@dataclass(frozen=True)
+class ExtractionSpec:
+    """How a workspace extracts: enough to build its chunker and annotator in any process
+    (model names and paths, not models). Hashable: a process keeps one set per spec."""
+
+    embed_model: str
+    chunker: str
+    chunk_max_chars: int
+    chunk_overlap_chars: int
+    spacy_model: str
+    batch_size: int
+    max_file_bytes: int
+    hanlp_ner: str | None = None
+    hanlp_tok: str | None = None
+    hanlp_srl: str | None = None
+    user_dict: str | None = None
+    keyphrases: bool = True
+    triples: bool = True
+
+    def load_embedder(self) -> Embedder:
+        from kgrag.extractors.embed import load_embedder
+
+        return load_embedder(self.embed_model)
+
+    def make_chunker(self, embedder: Embedder) -> Chunker:
+        from kgrag.extractors.chunking import make_chunker
+
+        opts: dict[str, Any] = {}
+        if self.chunker in ("fixed", "late"):
+            opts = {"max_chars": self.chunk_max_chars, "overlap_chars": self.chunk_overlap_chars}
+        return make_chunker(self.chunker, embedder, **opts)
+
+    def make_annotator(self, embedder: Embedder) -> Annotator:
+        from kgrag.extractors.annotator import build_annotator
+
+        return build_annotator(
+            embedder=embedder,
+            spacy_model=self.spacy_model,
+            hanlp_ner=self.hanlp_ner,
+            hanlp_tok=self.hanlp_tok,
+            hanlp_srl=self.hanlp_srl,
+            user_dict=self.user_dict,
+            keyphrases=self.keyphrases,
+            triples=self.triples,
+            batch_size=self.batch_size,
+        )
+
+
+def this_process() -> str:
+    """host:pid, naming the process that did some work."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass
+class PreparedDocument:
+    """A new or changed document, chunked, embedded and annotated, ready to write."""
+
+    doc: Document
+    chunks: list[Chunk]
+    vectors: np.ndarray
+    annotations: list[ChunkAnnotations]
+    stale: list[str] = field(default_factory=list)  # ids of older versions of the same file
+
+
+@dataclass
+class Parsed:
+    """A batch of files read: documents, (path, reason) per file that could not be read,
+    and the seconds it took."""
+
+    docs: list[Document]
+    failures: list[tuple[str, str]]
+    seconds: float = 0.0
+
+
+@dataclass
+class Extraction:
+    """Documents chunked, embedded and annotated (in the order given), the seconds per
+    stage, and the process that did it."""
+
+    documents: list[PreparedDocument] = field(default_factory=list)
+    stages: dict[str, float] = field(default_factory=dict)
+    process: str = field(default_factory=this_process)
+
+
+def parse_paths(
+    paths: Sequence[Path], max_bytes: int
+) -> tuple[list[Document], list[tuple[str, str]]]:
+    """Documents, and (path, reason) for each file that could not be read. Whatever a
+    reader raises, even a bug, fails that file only, never the batch."""
+    docs: list[Document] = []
+    failures: list[tuple[str, str]] = []
+    for path in paths:
+        try:
+            docs.append(parse_file(path, max_bytes=max_bytes))
+        except ParseError as exc:
+            failures.append((str(path), exc.reason))
+        except Exception as exc:
+            failures.append((str(path), f"unreadable ({type(exc).__name__}: {exc})"[:300]))
+    return docs, failures
+
+
+def extract(chunker: Chunker, annotator: Annotator, docs: Sequence[Document]) -> Extraction:
+    """Chunk, embed and annotate `docs` (no store is touched)."""
+    result = Extraction()
+    if not docs:
+        return result
+    started = time.perf_counter()
+    chunked = [(doc, chunker.chunk(doc)) for doc in docs]
+    result.stages["chunk"] = time.perf_counter() - started
+    started = time.perf_counter()
+    vectors, annotations = annotator.embed_and_annotate(chunker, chunked)
+    result.stages["embed+annotate"] = time.perf_counter() - started
+    by_doc: dict[str, list[ChunkAnnotations]] = {}
+    for ann in annotations:
+        by_doc.setdefault(doc_id_of_chunk(ann.chunk_id), []).append(ann)
+    result.documents = [
+        PreparedDocument(doc, chunks, vecs, by_doc.get(doc.id, []))
+        for (doc, chunks), vecs in zip(chunked, vectors, strict=True)
+    ]
+    return result
+
+
+_TOOLS: dict[ExtractionSpec, tuple[Chunker, Annotator]] = {}
+_TOOLS_LOCK = threading.Lock()
+
+
+def tools_for(spec: ExtractionSpec) -> tuple[Chunker, Annotator]:
+    """This process's chunker and annotator for `spec`, built (models loaded) on first use."""
+    with _TOOLS_LOCK:
+        tools = _TOOLS.get(spec)
+        if tools is None:
+            embedder = spec.load_embedder()
+            tools = _TOOLS[spec] = (spec.make_chunker(embedder), spec.make_annotator(embedder))
+        return tools
+
+
+def parse_with(spec: ExtractionSpec, paths: Sequence[Path]) -> Parsed:
+    """`parse_paths` with the spec's size limit, timed."""
+    started = time.perf_counter()
+    docs, failures = parse_paths(paths, spec.max_file_bytes)
+    return Parsed(docs, failures, time.perf_counter() - started)
+
+
+def extract_with(spec: ExtractionSpec, docs: Sequence[Document]) -> Extraction:
+    """`extract` with this process's chunker and annotator for `spec`."""
+    if not docs:
+        return Extraction()
+    chunker, annotator = tools_for(spec)
+    return extract(chunker, annotator, docs)
