@@ -7,7 +7,7 @@ LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF
 DEMO_WORKSPACE ?= demo
 DEMO_QUESTION ?= Who discovered polonium and radium?
 
-.PHONY: install demo test lint clean
+.PHONY: install browser demo test lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,12 @@ demo: install
 	$(BIN)/kgrag ingest examples/corpus --workspace $(DEMO_WORKSPACE)
 	$(BIN)/kgrag ask "$(DEMO_QUESTION)" --workspace $(DEMO_WORKSPACE)
 
-test: install
+# The web tests drive Debian's Chromium headless; Chinese pages need a CJK font.
+browser:
+	dpkg -s chromium fonts-noto-cjk >/dev/null 2>&1 || \
+		(apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk)
+
+test: install browser
 	$(BIN)/pytest -q
 
 lint: install

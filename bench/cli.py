@@ -31,23 +31,44 @@ def bench_retrieval(
     limit: Limit = None,
     out: Out = None,
     reuse: Annotated[bool, typer.Option("--reuse/--no-reuse")] = True,
+    runner: Annotated[
+        str | None,
+        typer.Option(
+            "--runner",
+            help="task runner(s) to ingest with, e.g. default,dask: each ingests into its "
+            "own workspace and the ingest rates are reported side by side",
+        ),
+    ] = None,
 ) -> None:
     """Recall@k, all-found@k, MRR, NDCG@10 and latency per mode, with BM25/dense baselines."""
     quiet_prefect()
     from kgrag.bench.retrieval import run_retrieval
 
-    result = guard(lambda: run_retrieval(data, _csv(modes, str), _csv(ks, int), limit, out, reuse))
-    ing = result["ingest"]
-    if ing["indexed"]:
-        console.print(
-            f"ingest: {ing['passages']} passages, {ing['indexed']} indexed in "
-            f"{ing['seconds']:.1f}s ({ing['passages_per_s']:.1f}/s); stages: "
-            + ", ".join(f"{k} {v:.1f}s" for k, v in ing["stages"].items())
+    runners = _csv(runner, str) if runner else None
+    result = guard(
+        lambda: run_retrieval(
+            data, _csv(modes, str), _csv(ks, int), limit, out, reuse, runners=runners
         )
-    else:
+    )
+    runs = result["ingest_by_runner"]
+    for name, ing in runs.items():
+        label = f"ingest ({name})" if len(runs) > 1 or runner else "ingest"
+        if ing["indexed"]:
+            console.print(
+                f"{label}: {ing['passages']} passages, {ing['indexed']} indexed in "
+                f"{ing['seconds']:.1f}s ({ing['passages_per_s']:.1f}/s) after "
+                f"{ing['startup_s']:.1f}s start-up; stages: "
+                + ", ".join(f"{k} {v:.1f}s" for k, v in ing["stages"].items())
+            )
+        else:
+            console.print(
+                f"{label}: workspace reused, {ing['passages']} passages unchanged (checked "
+                f"in {ing['seconds']:.1f}s); --no-reuse re-ingests and times it"
+            )
+    if len(runs) > 1:
         console.print(
-            f"ingest: workspace reused, {ing['passages']} passages unchanged (checked in "
-            f"{ing['seconds']:.1f}s); --no-reuse re-ingests and times it"
+            "ingest passages/s: "
+            + ", ".join(f"{name} {ing['passages_per_s']:.1f}" for name, ing in runs.items())
         )
     console.print(result["table"], markup=False)
     if out:
@@ -105,3 +126,48 @@ def bench_graph(
 
     result = guard(lambda: run_graph_bench(data, limit, out))
     console.print(render(result), markup=False)
+
+
+@app.command("load")
+def bench_load(
+    data: Data,
+    clients: Annotated[int, typer.Option("--clients", help="threads sending /retrieve")] = 20,
+    ask_clients: Annotated[int, typer.Option("--ask-clients", help="threads sending /ask")] = 4,
+    seconds: Annotated[float, typer.Option("--seconds", help="length of the timed window")] = 60,
+    url: Annotated[
+        str | None, typer.Option("--url", help="default: KGRAG_URL, else this home's server")
+    ] = None,
+    out: Out = None,
+    limit: Limit = None,
+    ingest_data: Annotated[
+        Path | None,
+        typer.Option("--ingest-data", help="corpus ingested meanwhile (default: --data's)"),
+    ] = None,
+    ingest_batch: Annotated[
+        int, typer.Option("--ingest-batch", help="files per background ingestion job")
+    ] = 8,
+) -> None:
+    """Throughput, latency and errors of a running `kgrag serve` under concurrent
+    retrieve and ask clients while it ingests another folder; the server's peak RSS."""
+    from kgrag.bench.load import render, run_load
+    from kgrag.core.settings import load_settings
+
+    settings = guard(load_settings)
+    result = guard(
+        lambda: run_load(
+            data,
+            clients,
+            ask_clients,
+            seconds,
+            url,
+            out,
+            limit,
+            ingest_data,
+            ingest_batch,
+            settings,
+            log=lambda line: console.print(line, markup=False, soft_wrap=True),
+        )
+    )
+    console.print(render(result), markup=False, soft_wrap=True)
+    if out:
+        console.print(f"wrote {out}")

@@ -4,17 +4,31 @@ then resolve entities and reconcile. Each task is a thin call into the `Indexer`
 Tasks work on batches of documents (per-document task runs would cost more in
 orchestration than the work itself). Only the tasks that write to the stores retry:
 every write is idempotent, and the model work before them is not repeated.
+
+By default every step runs in the flow's own process. Given an `ExtractionSpec`, the
+flow submits the CPU-bound steps (parse; chunk, embed, annotate) to its task runner
+instead, e.g. `ingest_flow.with_options(task_runner=dask_task_runner())`: worker
+processes build the models once from the spec, while this process plans each batch
+against the graph and does every write (a local Qdrant folder allows one process).
 """
 
 from __future__ import annotations
 
+import math
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext
+from prefect.futures import PrefectFuture
+from prefect.settings import PREFECT_API_URL, temporary_settings
+from prefect.task_runners import TaskRunner
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 from rich.progress import Progress as RichProgress
 
@@ -22,7 +36,14 @@ from kgrag.core.settings import BATCH_SIZE
 from kgrag.core.types import Document
 from kgrag.indexing.discovery import discover
 from kgrag.indexing.doctor import quick_check
-from kgrag.indexing.indexer import Indexer, PreparedBatch
+from kgrag.indexing.extraction import (
+    Extraction,
+    ExtractionSpec,
+    Parsed,
+    extract_with,
+    parse_with,
+)
+from kgrag.indexing.indexer import Indexer, Plan, PreparedBatch
 from kgrag.indexing.report import BatchStats, IngestReport
 
 # Told (files done, files in all, failures so far) as each file of an ingestion is done.
@@ -39,6 +60,17 @@ def parse_files(
 @task(cache_policy=NO_CACHE)
 def prepare_documents(indexer: Indexer, docs: list[Document]) -> PreparedBatch:
     return indexer.prepare(docs)
+
+
+@task(cache_policy=NO_CACHE)
+def parse_in_worker(spec: ExtractionSpec, paths: list[Path]) -> Parsed:
+    return parse_with(spec, paths)
+
+
+@task(cache_policy=NO_CACHE)
+def extract_in_worker(spec: ExtractionSpec, docs: list[Document]) -> Extraction:
+    """Chunk, embed and annotate with the models this process built from `spec` (once)."""
+    return extract_with(spec, docs)
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
@@ -63,6 +95,108 @@ def _batches(items: list[Path], size: int) -> Iterator[list[Path]]:
         yield items[start : start + size]
 
 
+Failures = list[tuple[str, str]]  # (path, reason) per file that could not be read
+
+
+def _prepare_here(
+    indexer: Indexer, batches: Iterator[list[Path]], report: IngestReport
+) -> Iterator[tuple[Failures, PreparedBatch]]:
+    for batch in batches:
+        started = time.perf_counter()
+        docs, failures = parse_files(indexer, batch)
+        report.add_time("parse", time.perf_counter() - started)
+        yield failures, prepare_documents(indexer, docs)
+
+
+def _prepare_in_workers(
+    indexer: Indexer,
+    spec: ExtractionSpec,
+    batches: Iterator[list[Path]],
+    report: IngestReport,
+    window: int,
+) -> Iterator[tuple[Failures, PreparedBatch]]:
+    """Batches parsed and extracted by tasks on the task runner, planned here in between,
+    yielded in order while the workers go on with the next ones (up to `window` batches
+    being extracted and as many being parsed)."""
+    parsing: deque[PrefectFuture[Parsed]] = deque()
+    extracting: deque[tuple[Failures, Plan, PrefectFuture[Extraction] | None]] = deque()
+
+    def parse_next() -> None:
+        paths = next(batches, None)
+        if paths is not None:
+            with _shippable_context():
+                parsing.append(parse_in_worker.submit(spec, paths))
+
+    for _ in range(window):
+        parse_next()
+    while parsing or extracting:
+        while parsing and len(extracting) < window:
+            parsed = parsing.popleft().result()
+            report.add_time("parse", parsed.seconds)
+            plan = indexer.plan(parsed.docs)  # skipping complete documents needs the graph
+            future = None
+            if plan.todo:
+                with _shippable_context():
+                    future = extract_in_worker.submit(spec, plan.todo)
+            extracting.append((parsed.failures, plan, future))
+            parse_next()
+        failures, plan, future = extracting.popleft()
+        yield failures, plan.prepared(future.result() if future is not None else None)
+
+
+@contextmanager
+def _shippable_context() -> Iterator[None]:
+    """Around submitting a task to another process. Prefect sends the flow run's context
+    with it: the flow's parameters, which cannot leave this process (the indexer holds
+    store connections and models; the progress callback, a terminal), so only plain ones
+    go; and the settings, where no API URL (a temporary server) would make each worker
+    start a Prefect server of its own, so the URL of this run's API goes."""
+    context = FlowRunContext.get()
+    if context is None:
+        yield
+        return
+    parameters = context.parameters
+    context.parameters = {
+        name: value
+        for name, value in (parameters or {}).items()
+        if value is None or isinstance(value, str | int | float | bool)
+    }
+    try:
+        with temporary_settings(updates={PREFECT_API_URL: str(context.client.api_url)}):
+            yield
+    finally:
+        context.parameters = parameters
+
+
+def _task_slots() -> int:
+    """Tasks the flow's task runner runs at once: a Dask cluster's worker threads (asking
+    starts the runner's cluster), else 1."""
+    context = FlowRunContext.get()
+    client = getattr(context.task_runner, "client", None) if context is not None else None
+    nthreads = getattr(client, "nthreads", None)
+    if not callable(nthreads):
+        return 1
+    return max(1, sum(nthreads().values()))
+
+
+def dask_task_runner(address: str | None = None, workers: int = 2) -> TaskRunner[Any]:
+    """prefect-dask's `DaskTaskRunner` on the Dask scheduler at `address` (its workers
+    must reach this run's Prefect API and the files), or else on a local cluster of
+    `workers` processes of one thread each, started and closed with each flow run."""
+    from prefect_dask import DaskTaskRunner
+
+    if address:
+        return DaskTaskRunner(address=address)
+    return DaskTaskRunner(
+        cluster_kwargs={
+            "n_workers": workers,
+            "threads_per_worker": 1,
+            "processes": True,
+            "dashboard_address": ":0",  # any free port: runs never collide on 8787
+        }
+    )
+
+
 def _run_name() -> str:
     from prefect.runtime import flow_run
 
@@ -77,9 +211,12 @@ def ingest_flow(
     batch_size: int = BATCH_SIZE,
     show_progress: bool = True,
     progress: Progress | None = None,
+    extraction: ExtractionSpec | None = None,
 ) -> IngestReport:
     """Ingest a file or folder into the indexer's workspace (idempotent). `progress` is
-    told (files done, files in all, failures so far) as each file is done."""
+    told (files done, files in all, failures so far) as each file is done. With
+    `extraction`, parsing and extraction are tasks on the flow's task runner, in batches
+    no bigger than an equal share of the files per worker."""
     logger = get_run_logger()
     began = time.perf_counter()
     found = discover(Path(path))
@@ -108,14 +245,17 @@ def ingest_flow(
                 progress(done, len(found.files), list(report.failed))
 
         advance(0)  # the total is known
-        for batch in _batches(found.files, batch_size):
-            started = time.perf_counter()
-            docs, failures = parse_files(indexer, batch)
-            report.add_time("parse", time.perf_counter() - started)
+        if extraction is None:
+            prepared_batches = _prepare_here(indexer, _batches(found.files, batch_size), report)
+        else:
+            slots = _task_slots() if found.files else 1
+            size = max(1, min(batch_size, math.ceil(len(found.files) / slots)))
+            batches = _batches(found.files, size)
+            prepared_batches = _prepare_in_workers(indexer, extraction, batches, report, 2 * slots)
+        for failures, prepared in prepared_batches:
             for failed_path, reason in failures:
                 logger.warning("skipped %s: %s", failed_path, reason)
             report.failed.extend(failures)
-            prepared = prepare_documents(indexer, docs)
             advance(len(failures) + prepared.stats.unchanged)
             report.merge(write_documents(indexer, prepared, advance))
     started = time.perf_counter()

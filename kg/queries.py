@@ -233,12 +233,6 @@ RETURN a.key AS src, b.key AS dst, type(r) AS type, r.predicate AS predicate,
        r.chunk_id AS chunk_id, r.sentence AS sentence, r.negated AS negated, r.score AS score
 """
 
-CHUNK_KEYPHRASES: Final = """
-UNWIND $ids AS id
-MATCH (c:Chunk {id: id})-[h:HAS_KEYPHRASE]->(k:Keyphrase)
-RETURN c.id AS chunk_id, k.key AS key, h.score AS score
-"""
-
 EXPORT_NODES: Final = """
 MATCH (n)
 RETURN labels(n)[0] AS label, properties(n) AS props
@@ -249,4 +243,37 @@ MATCH (a)-[r]->(b)
 RETURN labels(a)[0] AS src_label, coalesce(a.id, a.key) AS src,
        type(r) AS type, properties(r) AS props,
        labels(b)[0] AS dst_label, coalesce(b.id, b.key) AS dst
+"""
+
+# ---------------------------------------------------------------- the web page's reads
+# Each document with its chunk count and the number of distinct entities its chunks
+# mention (the Documents view of `kgrag serve`).
+DOCUMENT_STATS: Final = """
+MATCH (d:Document)
+OPTIONAL MATCH (d)-[:HAS_CHUNK]->(c:Chunk)
+WITH d, count(c) AS chunks
+OPTIONAL MATCH (d)-[:HAS_CHUNK]->(:Chunk)-[:MENTIONS]->(e:Entity)
+WITH d, chunks, count(DISTINCT e) AS entities
+RETURN d.id AS id, d.path AS path, d.title AS title, d.lang AS lang, d.sha256 AS sha256,
+       coalesce(d.complete, false) AS complete, chunks, entities
+ORDER BY d.path
+"""
+
+# The chunks before and after one in its document's reading order (NEXT links level 0).
+CHUNK_NEIGHBOURS: Final = """
+MATCH (c:Chunk {id: $id})
+OPTIONAL MATCH (p:Chunk)-[:NEXT]->(c)
+OPTIONAL MATCH (c)-[:NEXT]->(n:Chunk)
+RETURN p.id AS before, n.id AS after
+"""
+
+# The most mentioned entities that are not hubs: where to start exploring.
+TOP_ENTITIES: Final = """
+MATCH (e:Entity)
+WITH e
+WHERE e.is_hub = false
+RETURN e.key AS key, e.name AS name, e.type AS type, e.mention_count AS mention_count,
+       e.is_hub AS is_hub
+ORDER BY e.mention_count DESC, e.key
+LIMIT $limit
 """

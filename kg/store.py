@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from itertools import pairwise
 from typing import Any
 
-from kgrag.core.records import ChunkRecord, DocumentRecord, EntityRecord
+from kgrag.core.records import ChunkRecord, DocumentRecord, DocumentStats, EntityRecord
 from kgrag.core.types import Chunk, ChunkAnnotations, Document
 from kgrag.kg import queries as q
 from kgrag.kg.dialect import Backend, SchemaStep, schema_steps
@@ -247,6 +247,28 @@ class GraphStore(ABC):
             return []
         rows = self.run(q.ENTITIES_OF_CHUNKS, {"ids": list(chunk_ids)})
         return list(dict.fromkeys(str(r["key"]) for r in rows))
+
+    def document_stats(self) -> list[DocumentStats]:
+        """Every document with its chunk count and the entities its chunks mention."""
+        return [
+            DocumentStats(
+                **vars(_document(r)), chunks=int(r["chunks"] or 0), entities=int(r["entities"] or 0)
+            )
+            for r in self.run(q.DOCUMENT_STATS)
+        ]
+
+    def chunk_neighbours(self, chunk_id: str) -> tuple[str | None, str | None]:
+        """The ids of the chunks before and after `chunk_id` in its document's reading
+        order (None at either end, and for a chunk that is not stored)."""
+        rows = self.run(q.CHUNK_NEIGHBOURS, {"id": chunk_id})
+        if not rows:
+            return None, None
+        before, after = rows[0]["before"], rows[0]["after"]
+        return (str(before) if before else None), (str(after) if after else None)
+
+    def top_entities(self, limit: int = 20) -> list[EntityRecord]:
+        """The most mentioned entities that are not hubs, most mentioned first."""
+        return [_entity(r) for r in self.run(q.TOP_ENTITIES, {"limit": limit})]
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}

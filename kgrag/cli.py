@@ -8,6 +8,7 @@ entry point group.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from dataclasses import asdict
@@ -41,6 +42,12 @@ for _plugin in entry_points(group="kgrag.commands"):
 @app.callback()
 def _setup() -> None:
     exit_cleanly_on_sigterm()
+    from kgrag.core.errors import KgragError
+    from kgrag.core.settings import load_settings
+    from kgrag.prefect_server import use_home_prefect
+
+    with contextlib.suppress(KgragError):  # a bad setting is reported by the command
+        use_home_prefect(load_settings())  # runs report to `kgrag up --prefect`'s server
 
 
 def _client(workspace: str | None) -> Client | RemoteClient:
@@ -66,7 +73,11 @@ def _client(workspace: str | None) -> Client | RemoteClient:
 
 # ---------------------------------------------------------------- services
 @app.command()
-def up() -> None:
+def up(
+    prefect: Annotated[
+        bool, typer.Option("--prefect", help="also this home's Prefect server (UI, schedules)")
+    ] = False,
+) -> None:
     """Start the local FalkorDB server (127.0.0.1, data under $KGRAG_HOME)."""
     from kgrag.core.settings import load_settings
     from kgrag.services import start
@@ -74,13 +85,23 @@ def up() -> None:
 
     settings = guard(load_settings)
     if settings.uses_neo4j:
-        console.print("NEO4J_URI is set: kgrag uses Neo4j and starts nothing.")
-        return
-    server = local_server(settings)
-    pid = guard(lambda: start(server))
-    console.print(
-        f"FalkorDB listening on {server.host}:{server.port} (pid {pid}), data in {server.data_dir}"
-    )
+        console.print("NEO4J_URI is set: kgrag uses Neo4j and starts no graph server.")
+    else:
+        server = local_server(settings)
+        pid = guard(lambda: start(server))
+        console.print(
+            f"FalkorDB listening on {server.host}:{server.port} (pid {pid}), "
+            f"data in {server.data_dir}"
+        )
+    if prefect:
+        from kgrag import prefect_server
+
+        home_prefect = prefect_server.PrefectServer.of(settings)
+        prefect_pid = guard(lambda: prefect_server.start(home_prefect))
+        console.print(
+            f"Prefect server at {home_prefect.ui_url} (pid {prefect_pid}), state in "
+            f"{home_prefect.home}; kgrag runs of this home report to it"
+        )
 
 
 @app.command()
@@ -101,13 +122,58 @@ def serve(
 
 @app.command()
 def down() -> None:
-    """Stop the local FalkorDB server started by `kgrag up` (or by a client)."""
+    """Stop this home's local servers (FalkorDB, and Prefect after `kgrag up --prefect`)."""
+    from kgrag import prefect_server
     from kgrag.core.settings import load_settings
     from kgrag.services import stop
     from kgrag.stores import local_server
 
-    server = local_server(guard(load_settings))
+    settings = guard(load_settings)
+    server = local_server(settings)
     console.print("stopped" if guard(lambda: stop(server)) else "no local server was running")
+    if prefect_server.stop(prefect_server.PrefectServer.of(settings)):
+        console.print("Prefect server stopped")
+
+
+@app.command()
+def watch(
+    path: Annotated[Path | None, typer.Argument(help="folder to keep in sync")] = None,
+    workspace: Workspace = None,
+    every: Annotated[str | None, typer.Option(help="interval: 30s, 15m, 2h")] = None,
+    cron: Annotated[str | None, typer.Option(help='cron schedule, e.g. "*/15 * * * *"')] = None,
+    show: Annotated[bool, typer.Option("--list", help="list the watches")] = False,
+    remove: Annotated[str | None, typer.Option(help="remove a watch (name or folder)")] = None,
+) -> None:
+    """Sync a folder into a workspace on a schedule: new files ingested, changed ones
+    re-indexed, gone ones deleted. Needs `kgrag up --prefect`; `kgrag serve` runs them."""
+    import os
+
+    if not os.environ.get("PREFECT_API_URL"):
+        err.print("[red]error:[/red] watches need a Prefect server: run `kgrag up --prefect`")
+        raise typer.Exit(1)
+    from kgrag.server import watch as watches
+
+    if remove:
+        gone = guard(lambda: watches.remove(remove))
+        console.print(f"removed {', '.join(gone)}" if gone else f"no watch {remove!r}")
+        raise typer.Exit(0 if gone else 1)
+    if show:
+        table = Table("name", "folder", "workspace", "schedule", "paused")
+        for w in guard(watches.list_watches):
+            table.add_row(w.name, w.path, w.workspace, w.schedule, "yes" if w.paused else "")
+        console.print(table)
+        return
+    if path is None:
+        err.print("[red]error:[/red] give a folder to watch (or --list, or --remove NAME)")
+        raise typer.Exit(1)
+    from kgrag.core.settings import load_settings
+
+    name = workspace or guard(load_settings).workspace
+    added = guard(lambda: watches.register(str(path), name, every, cron))
+    console.print(
+        f"watching {added.path} into workspace {added.workspace!r} ({added.schedule}) as "
+        f"{added.name}; `kgrag serve` runs it"
+    )
 
 
 @app.command()

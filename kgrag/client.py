@@ -21,7 +21,7 @@ from kgrag.runtime import Runtime, drop_runtime, get_runtime
 if TYPE_CHECKING:
     from kgrag.flows.ingest import Progress
     from kgrag.indexing.doctor import DoctorReport
-    from kgrag.indexing.report import IngestReport
+    from kgrag.indexing.report import IngestReport, SyncReport
     from kgrag.kg.store import GraphStore
     from kgrag.retrievers.explore import GraphView
     from kgrag.retrievers.pipeline import Retrieval
@@ -58,14 +58,22 @@ class Client:
     ) -> IngestReport:
         """Run the Prefect ingest flow on a file or folder (idempotent). `progress` is told
         (files done, files in all, failures so far) as each file is done."""
-        from kgrag.flows.ingest import ingest_flow
+        from kgrag.flows.ingest import dask_task_runner, ingest_flow
 
-        return ingest_flow(
+        runtime = self._runtime(create=True)
+        flow, extraction = ingest_flow, None
+        if self.settings.task_runner == "dask":  # parse and extract in Dask workers
+            runner = dask_task_runner(
+                self.settings.dask_scheduler_address, self.settings.dask_workers
+            )
+            flow, extraction = ingest_flow.with_options(task_runner=runner), runtime.extraction_spec
+        return flow(
             str(Path(path).expanduser().resolve()),
-            indexer=self._runtime(create=True).indexer,
+            indexer=runtime.indexer,
             batch_size=self.settings.batch_size,
             show_progress=show_progress,
             progress=progress,
+            extraction=extraction,
         )
 
     def delete(self, target: str) -> list[str]:
@@ -79,6 +87,35 @@ class Client:
         from kgrag.flows.delete import prune_flow
 
         return prune_flow(str(folder), indexer=self._runtime().indexer)
+
+    def sync(self, folder: str | Path, progress: Progress | None = None) -> SyncReport:
+        """Make the workspace match a folder: new and changed files ingested, files gone
+        from it deleted. Unchanged files cost a hash."""
+        from kgrag.core.ids import is_under, normalised_path
+        from kgrag.indexing.report import SyncReport
+
+        started = time.perf_counter()
+        root = normalised_path(folder)
+        before = {
+            d.path: d.sha256
+            for d in self._runtime(create=True).graph.documents()
+            if is_under(d.path, root)
+        }
+        ingested = self.ingest(root, progress=progress)
+        self.prune(root)
+        after = {
+            d.path: d.sha256 for d in self._runtime().graph.documents() if is_under(d.path, root)
+        }
+        return SyncReport(
+            workspace=self.workspace,
+            folder=root,
+            added=sorted(after.keys() - before.keys()),
+            updated=sorted(p for p in after.keys() & before.keys() if after[p] != before[p]),
+            deleted=sorted(before.keys() - after.keys()),
+            failed=list(ingested.failed),
+            unchanged=ingested.unchanged,
+            seconds=time.perf_counter() - started,
+        )
 
     def doctor(self, repair: bool = False) -> DoctorReport:
         """Check the graph against the vectors; with `repair`, fix what can be fixed."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from kgrag.core.errors import WorkspaceNotFoundError
 from kgrag.core.settings import Settings
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from kgrag.extractors.embed import Embedder
     from kgrag.extractors.query_terms import QueryAnalyzer
     from kgrag.generation.chat_model import ChatModel
+    from kgrag.indexing.extraction import ExtractionSpec
     from kgrag.indexing.indexer import Indexer
     from kgrag.kg.store import GraphStore
     from kgrag.retrievers.entity_index import EntityIndex
@@ -69,32 +70,34 @@ class Runtime:
         return load_embedder(self.config.embed_model)
 
     @cached_property
-    def chunker(self) -> Chunker:
-        from kgrag.extractors.chunking import make_chunker
+    def extraction_spec(self) -> ExtractionSpec:
+        """The workspace's extraction setup as data: what a worker process builds the
+        chunker and annotator from (`kgrag.indexing.extraction`), as this process does."""
+        from kgrag.indexing.extraction import ExtractionSpec
 
-        opts: dict[str, Any] = {}
-        if self.config.chunker in ("fixed", "late"):
-            opts = {
-                "max_chars": self.config.chunk_max_chars,
-                "overlap_chars": self.config.chunk_overlap_chars,
-            }
-        return make_chunker(self.config.chunker, self.embedder, **opts)
-
-    @cached_property
-    def annotator(self) -> Annotator:
-        from kgrag.extractors.annotator import build_annotator
-
-        return build_annotator(
-            embedder=self.embedder,
+        return ExtractionSpec(
+            embed_model=self.config.embed_model,
+            chunker=self.config.chunker,
+            chunk_max_chars=self.config.chunk_max_chars,
+            chunk_overlap_chars=self.config.chunk_overlap_chars,
             spacy_model=self.config.spacy_model,
+            batch_size=self.settings.batch_size,
+            max_file_bytes=self.settings.max_file_bytes,
             hanlp_ner=self.config.hanlp_ner,
             hanlp_tok=self.config.hanlp_tok,
             hanlp_srl=self.config.hanlp_srl,
             user_dict=self.config.user_dict,
             keyphrases=self.settings.extract_keyphrases,
             triples=self.settings.extract_triples,
-            batch_size=self.settings.batch_size,
         )
+
+    @cached_property
+    def chunker(self) -> Chunker:
+        return self.extraction_spec.make_chunker(self.embedder)
+
+    @cached_property
+    def annotator(self) -> Annotator:
+        return self.extraction_spec.make_annotator(self.embedder)
 
     @cached_property
     def analyzer(self) -> QueryAnalyzer:

@@ -40,3 +40,11 @@ class EntityRecord:
     type: str
     mention_count: int
     is_hub: bool
+
+
+@dataclass(frozen=True)
+class DocumentStats(DocumentRecord):
+    """A document with its chunk count and the distinct entities its chunks mention."""
+
+    chunks: int
+    entities: int

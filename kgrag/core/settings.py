@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -14,7 +15,7 @@ from kgrag.core.errors import ConfigError
 # Files per parse/prepare/write batch of an ingestion, and texts per spaCy batch: big
 # enough to keep the models busy, small enough that progress and retries are fine-grained.
 BATCH_SIZE = 64
-WORKSPACE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
+WORKSPACE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}")
 
 
 def default_home() -> Path:
@@ -25,7 +26,7 @@ def default_home() -> Path:
 
 def check_workspace(name: str) -> str:
     """Workspace names become graph and collection names, so they are restricted."""
-    if not WORKSPACE_PATTERN.match(name):
+    if not WORKSPACE_PATTERN.fullmatch(name):
         raise ConfigError(
             f"invalid workspace name {name!r}: use letters, digits, '_' or '-' (max 63)"
         )
@@ -47,6 +48,8 @@ class Settings(BaseSettings):
     neo4j_database: str = Field(
         default="neo4j", validation_alias=AliasChoices("NEO4J_DATABASE", "KGRAG_NEO4J_DATABASE")
     )
+    # Neo4j Enterprise: a database per workspace instead of all in one (Community).
+    neo4j_workspace_databases: bool = False
     falkordb_host: str = "127.0.0.1"
     falkordb_port: int = 6390
     falkordb_autostart: bool = True
@@ -58,6 +61,7 @@ class Settings(BaseSettings):
     serve_port: int = 8765
     # Folders the server may ingest from by path (os.pathsep-separated); none: uploads only.
     ingest_roots: str = ""
+    prefect_port: int = 4200  # `kgrag up --prefect`: this home's Prefect server and UI
 
     # Vectors: Qdrant local mode under home unless QDRANT_URL is set.
     qdrant_url: str | None = Field(default=None, validation_alias=AliasChoices("QDRANT_URL"))
@@ -92,6 +96,15 @@ class Settings(BaseSettings):
     extract_keyphrases: bool = True
     extract_triples: bool = True
     batch_size: int = BATCH_SIZE
+    # Where ingestion parses, chunks, embeds and annotates: "default", in the flow's own
+    # process; "dask", in Dask worker processes (prefect-dask), on the cluster at
+    # DASK_SCHEDULER_ADDRESS or else on a local one of `dask_workers` processes started
+    # for the run. Writes stay in the flow's process either way.
+    task_runner: Literal["default", "dask"] = "default"
+    dask_scheduler_address: str | None = Field(
+        default=None, validation_alias=AliasChoices("DASK_SCHEDULER_ADDRESS")
+    )
+    dask_workers: int = Field(default=2, ge=1)
 
     # Retrieval.
     top_k: int = 5

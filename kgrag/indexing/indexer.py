@@ -12,18 +12,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import numpy as np
-
-from kgrag.core.errors import ParseError
-from kgrag.core.ids import doc_id_of_chunk, is_under, normalised_path
-from kgrag.core.types import Chunk, ChunkAnnotations, Document
+from kgrag.core.ids import is_under, normalised_path
+from kgrag.core.types import Chunk, Document
 from kgrag.extractors.annotator import Annotator
 from kgrag.extractors.chunking import Chunker, embedding_units
-from kgrag.extractors.parse import parse_file
 from kgrag.indexing.discovery import discover
+from kgrag.indexing.extraction import Extraction, PreparedDocument, extract, parse_paths
 from kgrag.indexing.report import BatchStats
 from kgrag.kg.resolution import resolve_entities
 from kgrag.kg.store import GraphStore
@@ -32,21 +29,38 @@ from kgrag.retrievers.vector_index import UnitRecord, VectorIndex
 
 
 @dataclass
-class PreparedDocument:
-    """A new or changed document, chunked, embedded and annotated, ready to write."""
-
-    doc: Document
-    chunks: list[Chunk]
-    vectors: np.ndarray
-    annotations: list[ChunkAnnotations]
-    stale: list[str]  # ids of older versions of the same file
-
-
-@dataclass
 class PreparedBatch:
     documents: list[PreparedDocument] = field(default_factory=list)
     repairs: list[str] = field(default_factory=list)  # stale versions beside unchanged files
     stats: BatchStats = field(default_factory=BatchStats)
+    extracted_by: str = ""  # the process (host:pid) that extracted `documents`
+
+
+@dataclass
+class Plan:
+    """What a batch of parsed documents needs, decided against the graph: the new or
+    changed documents to extract, the older versions of their files, and the stale
+    versions left beside unchanged files."""
+
+    todo: list[Document] = field(default_factory=list)
+    stale: dict[str, list[str]] = field(default_factory=dict)  # todo doc id -> older ids
+    repairs: list[str] = field(default_factory=list)
+    unchanged: int = 0
+
+    def prepared(self, extraction: Extraction | None = None) -> PreparedBatch:
+        """The batch to write: this plan with the extraction of its `todo` (in order)."""
+        extraction = extraction or Extraction()
+        if [d.doc.id for d in extraction.documents] != [d.id for d in self.todo]:
+            raise ValueError("the extraction does not match the planned documents")
+        batch = PreparedBatch(
+            documents=[replace(d, stale=self.stale[d.doc.id]) for d in extraction.documents],
+            repairs=list(self.repairs),
+            extracted_by=extraction.process if self.todo else "",
+        )
+        batch.stats.unchanged = self.unchanged
+        for stage, seconds in extraction.stages.items():
+            batch.stats.add_time(stage, seconds)
+        return batch
 
 
 class Indexer:
@@ -72,46 +86,29 @@ class Indexer:
     def parse(self, paths: Sequence[Path]) -> tuple[list[Document], list[tuple[str, str]]]:
         """Documents, and (path, reason) for each file that could not be read. Whatever a
         reader raises, even a bug, fails that file only, never the batch."""
-        docs: list[Document] = []
-        failures: list[tuple[str, str]] = []
-        for path in paths:
-            try:
-                docs.append(parse_file(path, max_bytes=self.max_file_bytes))
-            except ParseError as exc:
-                failures.append((str(path), exc.reason))
-            except Exception as exc:
-                failures.append((str(path), f"unreadable ({type(exc).__name__}: {exc})"[:300]))
-        return docs, failures
+        return parse_paths(paths, self.max_file_bytes)
 
     # ------------------------------------------------------------ writing
     def prepare(self, docs: Sequence[Document]) -> PreparedBatch:
         """Skip documents already complete; chunk, embed and annotate the others."""
-        batch = PreparedBatch()
-        todo: list[tuple[Document, list[str]]] = []
+        plan = self.plan(docs)
+        return plan.prepared(extract(self.chunker, self.annotator, plan.todo))
+
+    def plan(self, docs: Sequence[Document]) -> Plan:
+        """Which documents are already complete (skipped) and which need extracting: the
+        graph's part of `prepare`. The extraction (`indexing.extraction.extract`) may then
+        run in another process."""
+        plan = Plan()
         for doc in docs:
             versions = self.graph.documents_by_path(doc.path)
             others = [v.id for v in versions if v.id != doc.id]
             if any(v.id == doc.id and v.complete for v in versions):
-                batch.stats.unchanged += 1
-                batch.repairs += others
+                plan.unchanged += 1
+                plan.repairs += others
             else:
-                todo.append((doc, others))
-        if not todo:
-            return batch
-        started = time.perf_counter()
-        chunked = [(doc, self.chunker.chunk(doc)) for doc, _ in todo]
-        batch.stats.add_time("chunk", time.perf_counter() - started)
-        started = time.perf_counter()
-        vectors, annotations = self.annotator.embed_and_annotate(self.chunker, chunked)
-        batch.stats.add_time("embed+annotate", time.perf_counter() - started)
-        by_doc: dict[str, list[ChunkAnnotations]] = {}
-        for ann in annotations:
-            by_doc.setdefault(doc_id_of_chunk(ann.chunk_id), []).append(ann)
-        batch.documents = [
-            PreparedDocument(doc, chunks, vecs, by_doc.get(doc.id, []), stale)
-            for (doc, chunks), vecs, (_, stale) in zip(chunked, vectors, todo, strict=True)
-        ]
-        return batch
+                plan.todo.append(doc)
+                plan.stale[doc.id] = others
+        return plan
 
     def write(
         self, batch: PreparedBatch, on_document: Callable[[], None] | None = None

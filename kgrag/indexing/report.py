@@ -60,7 +60,7 @@ class IngestReport(BatchStats):
         ]
         if self.failed:
             lines += ["", "## Failed", "", "| file | reason |", "|---|---|"]
-            lines += [f"| {path} | {reason} |" for path, reason in self.failed]
+            lines += [f"| {path} | {_cell(reason)} |" for path, reason in self.failed]
         if self.problems:
             lines += ["", "## Problems (run `kgrag doctor --repair`)", ""]
             lines += [f"- {problem}" for problem in self.problems]
@@ -68,3 +68,49 @@ class IngestReport(BatchStats):
             lines += ["", "## Seconds per stage", ""]
             lines += [f"- {stage}: {secs:.2f}" for stage, secs in self.stages.items()]
         return "\n".join(lines)
+
+
+@dataclass
+class SyncReport:
+    """One sync of a watched folder: what changed in the workspace, file by file."""
+
+    workspace: str
+    folder: str
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    unchanged: int = 0
+    seconds: float = 0.0
+
+    @property
+    def processed(self) -> int:
+        """Files that went in, were already in, or were removed."""
+        return len(self.added) + len(self.updated) + len(self.deleted) + self.unchanged
+
+    def markdown(self) -> str:
+        """The run's Prefect artifact."""
+        lines = [
+            f"# kgrag sync: `{self.folder}` -> workspace `{self.workspace}`",
+            "",
+            "| added | updated | deleted | unchanged | failed | seconds |",
+            "|---|---|---|---|---|---|",
+            f"| {len(self.added)} | {len(self.updated)} | {len(self.deleted)} | "
+            f"{self.unchanged} | {len(self.failed)} | {self.seconds:.1f} |",
+        ]
+        for title, paths in (
+            ("Added", self.added),
+            ("Updated", self.updated),
+            ("Deleted", self.deleted),
+        ):
+            if paths:
+                lines += ["", f"## {title}", "", *(f"- {p}" for p in paths)]
+        if self.failed:
+            lines += ["", "## Failed", "", "| file | reason |", "|---|---|"]
+            lines += [f"| {p} | {_cell(reason)} |" for p, reason in self.failed]
+        return "\n".join(lines)
+
+
+def _cell(text: str) -> str:
+    """Text safe inside a markdown table cell."""
+    return " ".join(text.split()).replace("|", "\\|")

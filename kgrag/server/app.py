@@ -61,7 +61,7 @@ class IngestBody(BaseModel):
     paths: list[str] = Field(min_length=1)
 
 
-class PruneBody(BaseModel):
+class FolderBody(BaseModel):
     folder: str
 
 
@@ -109,12 +109,23 @@ def create_app(service: Service, local_token: str | None = None) -> FastAPI:
             raise errors.InputNotFoundError(f"{missing[0]}: no such file or folder")
         return {"jobs": [service.submit(ws, p).to_dict() for p in paths]}
 
+    @app.post("/v1/workspaces/{ws}/sync", dependencies=[api], status_code=202)
+    def sync(ws: str, body: FolderBody, request: Request) -> dict[str, Any]:
+        """Ingest new and changed files of a folder, delete documents of files gone."""
+        folder = service.allowed_path(body.folder, trusted(request))
+        if not folder.is_dir():
+            raise errors.InputNotFoundError(f"{folder}: no such folder")
+        return {"jobs": [service.submit(ws, folder, "sync").to_dict()]}
+
     @app.post("/v1/workspaces/{ws}/upload", dependencies=[api], status_code=202)
     def upload(ws: str, files: Annotated[list[UploadFile], File()]) -> dict[str, Any]:
         folder = service.upload_folder(ws)
         for item in files:
-            name = Path(item.filename or "upload").name  # never a path of the caller's
-            with (folder / name).open("wb") as out:
+            target = folder / upload_name(item.filename or "upload")
+            if target.exists():
+                raise errors.ConfigError(f"{item.filename}: uploaded twice in one request")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with target.open("wb") as out:
                 while block := item.file.read(1 << 20):
                     out.write(block)
         return {"jobs": [service.submit(ws, folder).to_dict()]}
@@ -132,7 +143,7 @@ def create_app(service: Service, local_token: str | None = None) -> FastAPI:
             return {"deleted": service.client(ws).delete(target)}
 
     @app.post("/v1/workspaces/{ws}/prune", dependencies=[api])
-    def prune(ws: str, body: PruneBody, request: Request) -> dict[str, list[str]]:
+    def prune(ws: str, body: FolderBody, request: Request) -> dict[str, list[str]]:
         folder = service.allowed_path(body.folder, trusted(request))
         with service.write_lock:
             return {"deleted": service.client(ws).prune(folder)}
@@ -172,7 +183,19 @@ def create_app(service: Service, local_token: str | None = None) -> FastAPI:
         headers = {"X-Kgrag-Nodes": str(counts["nodes"]), "X-Kgrag-Edges": str(counts["edges"])}
         return PlainTextResponse(text, media_type=kind, headers=headers)
 
+    from kgrag.server.web import mount  # web page + Neo4j Browser guide: kgrag/server/web
+    mount(app, service)
     return app
+
+
+def upload_name(filename: str) -> Path:
+    """An uploaded file's name as a relative path inside the upload folder: its folders
+    are kept (two README.md in different folders stay two files), and nothing may climb
+    out of the folder or start at the root."""
+    parts = [p for p in Path(filename.replace("\\", "/")).parts if p not in ("", ".", "..", "/")]
+    if not parts:
+        raise errors.ConfigError(f"{filename!r}: not a file name")
+    return Path(*parts)
 
 
 def _answer_events(client: Any, body: QuestionBody) -> Iterator[str]:

@@ -22,7 +22,7 @@ from kgrag.core import errors
 from kgrag.core.settings import Settings, check_workspace, load_settings
 from kgrag.core.types import Answer, Hit
 from kgrag.indexing.doctor import DoctorReport
-from kgrag.indexing.report import IngestReport
+from kgrag.indexing.report import IngestReport, SyncReport
 from kgrag.retrievers.explore import GraphView
 from kgrag.retrievers.pipeline import Retrieval
 from kgrag.server.discovery import LOCAL_TOKEN_HEADER
@@ -91,14 +91,30 @@ class RemoteClient:
     def _upload(self, local: Path) -> Any:
         from kgrag.indexing.discovery import discover
 
-        files = [("files", (p.name, p.open("rb"))) for p in discover(local).files]
+        root = local if local.is_dir() else local.parent
+        files = [
+            ("files", (p.relative_to(root).as_posix(), p.open("rb"))) for p in discover(local).files
+        ]
         try:
             return self._json("POST", f"{self._ws}/upload", files=files)
         finally:
             for _, (_, handle) in files:
                 handle.close()
 
-    def _follow(self, job_id: str, show_progress: bool, progress: Progress | None) -> IngestReport:
+    def sync(self, folder: str | Path, progress: Progress | None = None) -> SyncReport:
+        """The server ingests new and changed files and deletes documents of files gone."""
+        body = {"folder": str(Path(folder).expanduser().resolve())}
+        job = self._json("POST", f"{self._ws}/sync", json=body)["jobs"][0]
+        report: SyncReport = self._follow(job["id"], False, progress, SyncReport)
+        return report
+
+    def _follow(
+        self,
+        job_id: str,
+        show_progress: bool,
+        progress: Progress | None,
+        kind: type[T] | Any = IngestReport,
+    ) -> Any:
         from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
         from rich.progress import Progress as RichProgress
 
@@ -119,7 +135,7 @@ class RemoteClient:
                 if job["state"] == "failed":
                     raise errors.ServiceError(f"ingestion failed on the server: {job['error']}")
                 if job["state"] == "done":
-                    return TypeAdapter(IngestReport).validate_python(job["report"])
+                    return TypeAdapter(kind).validate_python(job["report"])
                 time.sleep(POLL_S)
 
     def delete(self, target: str) -> list[str]:

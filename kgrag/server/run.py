@@ -4,6 +4,7 @@ is, load the models of every workspace once, and serve until stopped."""
 from __future__ import annotations
 
 import logging
+import os
 import threading
 
 from kgrag.core.errors import KgragError
@@ -36,11 +37,19 @@ def serve(settings: Settings, host: str, port: int) -> None:
         start(local_server(settings))
     service = Service(settings)
     info = publish(settings, f"http://{host}:{port}")
+    watches = None
+    if os.environ.get("PREFECT_API_URL"):  # scheduled watch runs need a Prefect server
+        from kgrag.server.watch import WatchRunner
+
+        watches = WatchRunner(service)
+        watches.start()
     try:
         threading.Thread(target=warm_up, args=(service,), name="kgrag-warm-up", daemon=True).start()
         uvicorn.run(
             create_app(service, info.local_token), host=host, port=port, log_level="warning"
         )
     finally:
+        if watches is not None:
+            watches.stop()
         withdraw(settings, info)
         service.close()

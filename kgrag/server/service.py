@@ -21,9 +21,9 @@ from typing import Any, Literal
 from kgrag.client import Client
 from kgrag.core.errors import KgragError, PathNotAllowedError
 from kgrag.core.settings import Settings, check_workspace
-from kgrag.indexing.report import IngestReport
 
 JobState = Literal["queued", "running", "done", "failed"]
+JobKind = Literal["ingest", "sync"]
 
 
 @dataclass
@@ -31,6 +31,7 @@ class Job:
     id: str
     workspace: str
     source: str  # the path ingested (an upload folder for uploads)
+    kind: JobKind = "ingest"  # sync: ingest, then delete what is gone from the folder
     state: JobState = "queued"
     files_done: int = 0
     files_total: int = 0
@@ -79,9 +80,9 @@ class Service:
         folder.mkdir(parents=True)
         return folder
 
-    def submit(self, workspace: str, source: Path) -> Job:
+    def submit(self, workspace: str, source: Path, kind: JobKind = "ingest") -> Job:
         client = self.client(workspace)
-        job = Job(f"job-{next(self._ids)}", client.workspace, str(source))
+        job = Job(f"job-{next(self._ids)}", client.workspace, str(source), kind)
         self._jobs[job.id] = job
         self._runner.submit(self._run, job, client)
         return job
@@ -96,15 +97,19 @@ class Service:
         with self.write_lock:
             job.state = "running"
             try:
-                report: IngestReport = client.ingest(job.source, progress=progress)
+                report = (
+                    client.sync(job.source, progress=progress)
+                    if job.kind == "sync"
+                    else client.ingest(job.source, progress=progress)
+                )
             except KgragError as exc:
                 job.state, job.error = "failed", str(exc)
             except Exception as exc:  # a job reports its failure; the server goes on
                 job.state, job.error = "failed", f"{type(exc).__name__}: {exc}"
                 traceback.print_exc()
             else:
-                job.report, job.failed = report.to_dict(), list(report.failed)
-                job.files_done = job.files_total = report.files
+                job.report, job.failed = asdict(report), list(report.failed)
+                job.files_done = job.files_total
                 job.state = "done"
             finally:
                 job.finished_at = time.time()

@@ -195,6 +195,20 @@ def test_paths_outside_the_roots_are_uploaded_instead(served: Served, tmp_path: 
     assert report.indexed == 1
     (doc,) = served.http().get("/v1/workspaces/uploads/documents").json()
     assert doc["path"].startswith(str(served.settings.home / "uploads")) and doc["complete"]
+
+    # Two files of one name in different folders are two documents, and a name cannot
+    # climb out of the upload folder.
+    for sub, text in (("a", "Pierre Curie taught at the Sorbonne."), ("b", "Tu Youyou won.")):
+        (tmp_path / "tree" / sub).mkdir(parents=True)
+        (tmp_path / "tree" / sub / "README.md").write_text(f"# {sub}\n\n{text}\n")
+    assert remote.ingest(tmp_path / "tree").indexed == 2
+    paths = [d["path"] for d in served.http().get("/v1/workspaces/uploads/documents").json()]
+    assert sum(p.endswith(("a/README.md", "b/README.md")) for p in paths) == 2
+    sneaky = served.http().post(
+        "/v1/workspaces/uploads/upload", files=[("files", ("../../escape.md", b"# x\n\ny\n"))]
+    )
+    assert sneaky.status_code == 202
+    assert not (served.settings.home / "escape.md").exists()
     with pytest.raises(InputNotFoundError):
         remote.ingest(tmp_path / "missing.md")
 
