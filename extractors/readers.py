@@ -138,6 +138,7 @@ class _TextBuilder:
 # bs4's tree costs about 1 KB per element: past this many elements (and comments and
 # processing instructions) a page is refused rather than parsed (~200 MB, ~5 s).
 MAX_HTML_NODES = 200_000
+_OPENING_TAG = re.compile(rb"<[A-Za-z]")
 
 
 class _TooManyNodes(Exception):
@@ -181,6 +182,9 @@ def read_html(path: str, data: bytes, *, max_nodes: int = MAX_HTML_NODES) -> Ext
     <main> or <article> preferred when the page has one."""
     from bs4 import BeautifulSoup, Tag
 
+    opening_tags = len(_OPENING_TAG.findall(data))
+    if opening_tags > max_nodes:  # refused before a tree of them is built (200 MB at 200k)
+        raise ParseError(path, f"too many HTML elements: over {max_nodes} ({opening_tags})")
     html, meta = _decode(path, data)
     try:
         soup = BeautifulSoup(html.replace("\x00", ""), builder=_html_builder(max_nodes))
