@@ -69,6 +69,7 @@ def test_a_watch_syncs_its_folder_on_schedule(
         "PREFECT_API_URL": home_prefect,
         "KGRAG_SERVE_PORT": str(port),
     }
+    env.pop("PREFECT_LOGGING_LEVEL", None)  # kgrag's own default: run logs at INFO
     log = (tmp_path / "serve.log").open("w")
     served = subprocess.Popen([*KGRAG, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -130,6 +131,12 @@ def test_a_watch_syncs_its_folder_on_schedule(
         _wait(lambda: bool(artifact("| 0 | 0 | 1 |")), "a run that deletes it", log=log_file)
         assert "## Deleted" in artifact("| 0 | 0 | 1 |")
         assert documents() == 0 and client.status()["vectors"]["units"] == 0
+
+        logs = httpx.post(
+            f"{home_prefect}/logs/filter", json={"logs": {"level": {"ge_": 20}}, "limit": 200}
+        ).json()
+        synced = [log for log in logs if log["message"].startswith("synced ")]
+        assert synced and all(log["level"] == 20 for log in synced)  # INFO reaches the API
 
         removed = subprocess.run(
             [*KGRAG, "watch", "--remove", str(folder)],
