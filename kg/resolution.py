@@ -15,12 +15,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Protocol
 
+import numpy as np
+
 if TYPE_CHECKING:
     from kgrag.kg.store import GraphStore
 
 SAME_AS_THRESHOLD = 0.8  # cosine, as in HippoRAG's synonym edges
 SAME_AS_NEIGHBOURS = 5
-RESOLVE_BATCH = 2_000  # entities per index write and SAME_AS search
+RESOLVE_BATCH = 2_000  # entities per SAME_AS search and write
 
 
 class EntityNameIndex(Protocol):
@@ -32,11 +34,14 @@ class EntityNameIndex(Protocol):
 
     def remove(self, keys: Sequence[str]) -> None: ...
 
-    def add_and_match(
-        self, names: Mapping[str, str], k: int, threshold: float
+    def add(self, names: Mapping[str, str]) -> np.ndarray:
+        """Store `names` (key -> name); their vectors, in order."""
+        ...
+
+    def nearest(
+        self, vectors: np.ndarray, k: int, threshold: float
     ) -> list[list[tuple[str, float]]]:
-        """Store `names` (key -> name), then for each of them, in order, the keys of the
-        `k` nearest stored names above `threshold` with their scores."""
+        """For each vector, the keys of the `k` nearest stored names above `threshold`."""
         ...
 
 
@@ -46,22 +51,25 @@ def resolve_entities(
     threshold: float = SAME_AS_THRESHOLD,
     neighbours: int = SAME_AS_NEIGHBOURS,
 ) -> int:
-    """Drop index entries of entities the graph no longer has, then index every
-    unresolved entity and link it to its nearest names above `threshold` with SAME_AS
-    edges. The cost grows with the change, not with all pairs. Returns the number of
-    entities resolved."""
+    """Drop index entries of entities the graph no longer has, index every unresolved
+    entity, then link each to its nearest names above `threshold` with SAME_AS edges.
+    Every name is embedded (in one call: the model's own batching sorts by length, so its
+    float noise would otherwise depend on our batches) and indexed before any is
+    searched, so the edges do not depend on how the work is cut. The cost grows with the
+    change, not with all pairs. Returns the number of entities resolved."""
     gone = index.keys() - graph.entity_keys()
     index.remove(sorted(gone))
     pending = graph.unresolved_entities()
+    vectors = index.add({e.key: e.name for e in pending})
     for start in range(0, len(pending), RESOLVE_BATCH):
         batch = pending[start : start + RESOLVE_BATCH]
-        names = {e.key: e.name for e in batch}
         pairs: dict[tuple[str, str], float] = {}
-        for key, found in zip(names, index.add_and_match(names, neighbours + 1, threshold)):
-            for other, score in found:
-                if other != key:
-                    a, b = sorted((key, other))
+        found = index.nearest(vectors[start : start + RESOLVE_BATCH], neighbours + 1, threshold)
+        for entity, matches in zip(batch, found, strict=True):
+            for other, score in matches:
+                if other != entity.key:
+                    a, b = sorted((entity.key, other))
                     pairs[(a, b)] = max(score, pairs.get((a, b), 0.0))
         graph.upsert_same_as([(a, b, s) for (a, b), s in pairs.items()])
-        graph.mark_resolved(list(names))
+        graph.mark_resolved([e.key for e in batch])
     return len(pending)

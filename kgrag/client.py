@@ -232,13 +232,16 @@ class Client:
 
     def load_models(self) -> None:
         """Load the LLM and, when the workspace has data, open its stores and load its
-        query models: now rather than at the first question."""
+        query models, and run each once (a first call pays for lazy loads: jieba's
+        dictionary, torch's kernels, the model's pages): now rather than at the first
+        question."""
         from kgrag.workspace import load_config
 
         rt = self._runtime()
-        _ = rt.llm
+        rt.llm.chat([{"role": "user", "content": "Hi"}], max_tokens=1, temperature=0.0)
         if load_config(self.settings, self.workspace) is not None:
-            _ = rt.retriever
+            for question in ("Who wrote it?", "谁写的？"):
+                rt.retriever.retrieve(question, 1)
 
     def close(self) -> None:
         drop_runtime(self.settings, self.workspace)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import numpy as np
+
 from kgrag.extractors.embed import Embedder
 from kgrag.retrievers.vector_index import VectorIndex
 
@@ -21,15 +23,18 @@ class EntityIndex:
     def remove(self, keys: Sequence[str]) -> None:
         self.vectors.delete_entities(keys)
 
-    def add_and_match(
-        self, names: Mapping[str, str], k: int, threshold: float
-    ) -> list[list[tuple[str, float]]]:
-        if not names:
-            return []
+    def add(self, names: Mapping[str, str]) -> np.ndarray:
         keys = list(names)
+        if not keys:
+            return np.zeros((0, self.embedder.dim), dtype=np.float32)
         vectors = self.embedder.encode([names[key] for key in keys])
         self.vectors.ensure(self.embedder.dim)
         self.vectors.upsert_entities(keys, [names[key] for key in keys], vectors)
+        return vectors
+
+    def nearest(
+        self, vectors: np.ndarray, k: int, threshold: float
+    ) -> list[list[tuple[str, float]]]:
         return self.vectors.search_entities(vectors, k, threshold)
 
     def match(
@@ -38,4 +43,4 @@ class EntityIndex:
         """For each text, the keys of the `k` nearest entity names above `threshold`."""
         if not texts:
             return []
-        return self.vectors.search_entities(self.embedder.encode(list(texts)), k, threshold)
+        return self.nearest(self.embedder.encode(list(texts)), k, threshold)

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -24,6 +29,9 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from kgrag.core.settings import Settings  # noqa: E402
 from kgrag.services import LocalServer, start, stop  # noqa: E402
+
+if TYPE_CHECKING:
+    from kgrag.server.discovery import ServerInfo
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples" / "corpus"
@@ -112,3 +120,44 @@ def cli_env(settings: Settings, workspace: str) -> dict[str, str]:
         }
     )
     return env
+
+
+@contextmanager
+def serve_process(
+    home: Path, server: LocalServer, **overrides: object
+) -> Iterator[tuple[Settings, dict[str, str], ServerInfo]]:
+    """A real `kgrag serve` process for `home` on a free port, against the test graph
+    server and the harness's Prefect API: (its settings, its environment, what it
+    published in server.json). Stopped by its own pid on the way out."""
+    import httpx
+
+    from kgrag.server.discovery import running_server
+
+    port = free_port()
+    settings = make_settings(home, server, serve_port=port, **overrides)
+    env = {**cli_env(settings, "default"), "KGRAG_SERVE_PORT": str(port)}
+    if settings.api_key:
+        env["KGRAG_API_KEY"] = settings.api_key.get_secret_value()
+    log = (home / "serve.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kgrag", "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            assert proc.poll() is None, (home / "serve.log").read_text()
+            info = running_server(settings)
+            try:
+                if info and httpx.get(f"{info.url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        else:
+            pytest.fail("kgrag serve did not answer /health")
+        assert info is not None and info.pid == proc.pid
+        yield settings, env, info
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+        log.close()

@@ -4,20 +4,16 @@ retrieve and ask clients over HTTP while the server ingests another folder."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from kgrag.bench.load import find_server, percentile, render, run_load
 from kgrag.core.errors import ServiceError
 from kgrag.core.settings import Settings
 from kgrag.server.discovery import running_server
-from tests.conftest import cli_env, free_port, make_settings
+from tests.conftest import free_port, serve_process
 
 pytestmark = pytest.mark.slow
 
@@ -28,33 +24,12 @@ KEY = "load-test-key"
 @pytest.fixture(scope="module")
 def served(tmp_path_factory, falkordb_server, prefect_harness) -> Iterator[Settings]:
     """A `kgrag serve` process; the settings of its home (API key included)."""
-    home = tmp_path_factory.mktemp("load-home")
-    port = free_port()
-    settings = make_settings(home, falkordb_server, api_key=KEY, serve_port=port)
-    env = {**cli_env(settings, "default"), "KGRAG_API_KEY": KEY, "KGRAG_SERVE_PORT": str(port)}
-    log = (home / "serve.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "kgrag", "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            assert proc.poll() is None, (home / "serve.log").read_text()
-            info = running_server(settings)
-            try:
-                if info and httpx.get(f"{info.url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        else:
-            pytest.fail("kgrag serve did not answer /health")
-        assert info is not None and info.pid == proc.pid
+    with serve_process(tmp_path_factory.mktemp("load-home"), falkordb_server, api_key=KEY) as (
+        settings,
+        _,
+        _,
+    ):
         yield settings
-    finally:
-        proc.terminate()  # this server only, by its own pid
-        proc.wait(timeout=60)
-        log.close()
 
 
 def test_percentile_is_a_measured_value():

@@ -245,3 +245,20 @@ def test_real_embedder_links_near_duplicate_names(store: FalkorDBStore, index: V
     edges = _same_as(store)
     assert set(edges) == {("barack_obama", "president_barack_obama")}
     assert edges[("barack_obama", "president_barack_obama")] > 0.8
+
+
+def test_same_as_edges_do_not_depend_on_the_batching(
+    store: FalkorDBStore, index: VectorIndex, monkeypatch: pytest.MonkeyPatch
+):
+    """Names are all indexed before any is searched. Each of Aone and Atwo is nearest to
+    Zed; resolved two at a time with one neighbour each, Aone must not settle for Atwo
+    because Zed (in the next batch) was not indexed yet."""
+    import kgrag.kg.resolution as resolution
+
+    monkeypatch.setattr(resolution, "RESOLVE_BATCH", 2)
+    monkeypatch.setitem(VECTORS, "Aone", _unit(1, 0, 0, 0))
+    monkeypatch.setitem(VECTORS, "Atwo", _unit(0.5, 0.8, 0.3, 0))  # Aone 0.51, Zed 0.81
+    monkeypatch.setitem(VECTORS, "Zed", _unit(0.9, 0.45, 0, 0))  # Aone 0.89
+    _add_doc(store, "d1", ["Aone", "Atwo", "Zed"])
+    assert resolve(store, index, threshold=0.5, neighbours=1) == 3
+    assert set(_same_as(store)) == {("aone", "zed"), ("atwo", "zed")}

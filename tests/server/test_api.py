@@ -26,7 +26,7 @@ from kgrag.core.errors import (
 from kgrag.core.settings import Settings
 from kgrag.server.discovery import LOCAL_TOKEN_HEADER, running_server
 from kgrag.server.remote import RemoteClient
-from tests.conftest import EXAMPLES, cli_env, free_port, make_settings
+from tests.conftest import EXAMPLES, serve_process
 
 pytestmark = pytest.mark.slow
 
@@ -49,34 +49,12 @@ class Served:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory, falkordb_server, prefect_harness) -> Iterator[Served]:
-    home = tmp_path_factory.mktemp("served-home")
-    port = free_port()
-    settings = make_settings(home, falkordb_server, api_key=KEY, serve_port=port)
-    env = {**cli_env(settings, "default"), "KGRAG_API_KEY": KEY, "KGRAG_SERVE_PORT": str(port)}
-    log = (home / "serve.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "kgrag", "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            assert proc.poll() is None, (home / "serve.log").read_text()
-            info = running_server(settings)
-            try:
-                if info and httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        else:
-            pytest.fail("kgrag serve did not answer /health")
-        assert info is not None and info.pid == proc.pid and info.url == url
-        yield Served(settings, url, env, info.local_token)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=60)
-        log.close()
+    with serve_process(tmp_path_factory.mktemp("served-home"), falkordb_server, api_key=KEY) as (
+        settings,
+        env,
+        info,
+    ):
+        yield Served(settings, info.url, env, info.local_token)
     assert running_server(settings) is None  # server.json withdrawn on the way out
 
 

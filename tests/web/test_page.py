@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,9 +19,8 @@ import httpx
 import pytest
 
 from kgrag.core.settings import Settings
-from kgrag.server.discovery import running_server
 from kgrag.server.remote import RemoteClient
-from tests.conftest import EXAMPLES, REPO, cli_env, free_port, make_settings
+from tests.conftest import EXAMPLES, REPO, serve_process
 
 if TYPE_CHECKING:
     from playwright.sync_api import BrowserContext, Page
@@ -61,35 +57,12 @@ class Server:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, falkordb_server, prefect_harness) -> Iterator[Server]:
-    home = tmp_path_factory.mktemp("web-home")
-    port = free_port()
-    settings = make_settings(home, falkordb_server, api_key=KEY, serve_port=port)
-    env = {**cli_env(settings, "default"), "KGRAG_API_KEY": KEY, "KGRAG_SERVE_PORT": str(port)}
-    log = (home / "serve.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "kgrag", "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        info = None
-        while time.monotonic() < deadline:
-            assert proc.poll() is None, (home / "serve.log").read_text()
-            info = running_server(settings)
-            try:
-                if info and httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        else:
-            pytest.fail("kgrag serve did not answer /health")
-        assert info is not None
-        yield Server(settings, url, info.local_token)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=60)
-        log.close()
+    with serve_process(tmp_path_factory.mktemp("web-home"), falkordb_server, api_key=KEY) as (
+        settings,
+        _,
+        info,
+    ):
+        yield Server(settings, info.url, info.local_token)
 
 
 @pytest.fixture(scope="module")
@@ -372,9 +345,7 @@ def test_compare_modes_side_by_side(page: Page, server: Server, demo: str, tmp_p
     snap(page, tmp_path, "compare", full_page=True)
 
 
-def test_explore_an_entity_and_expand_a_node(
-    page: Page, server: Server, demo: str, tmp_path: Path
-):
+def test_explore_an_entity_and_expand_a_node(page: Page, server: Server, demo: str, tmp_path: Path):
     http = server.http()
 
     def neighbourhood(name: str) -> dict[str, Any]:
