@@ -8,14 +8,8 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from kgrag.core.errors import DocumentNotFoundError
+from kgrag.flows.naming import run_name
 from kgrag.indexing.indexer import Indexer
-
-
-def _run_name(action: str) -> str:
-    from prefect.runtime import flow_run
-
-    indexer = flow_run.parameters.get("indexer")
-    return f"{action}-{getattr(indexer, 'workspace', 'workspace')}"
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
@@ -23,7 +17,7 @@ def delete_documents(indexer: Indexer, doc_ids: list[str]) -> None:
     indexer.delete(doc_ids)
 
 
-@flow(name="kgrag-delete", flow_run_name=lambda: _run_name("delete"), log_prints=True)
+@flow(name="kgrag-delete", flow_run_name=run_name("delete"), log_prints=True)
 def delete_flow(target: str, indexer: Indexer) -> list[str]:
     """Delete one document (every version of a path, or one id)."""
     ids = indexer.targets(target)
@@ -36,7 +30,7 @@ def delete_flow(target: str, indexer: Indexer) -> list[str]:
     return ids
 
 
-@flow(name="kgrag-prune", flow_run_name=lambda: _run_name("prune"), log_prints=True)
+@flow(name="kgrag-prune", flow_run_name=run_name("prune"), log_prints=True)
 def prune_flow(folder: str, indexer: Indexer) -> list[str]:
     """Delete documents under `folder` whose file no longer exists (watched folders). A
     folder that does not exist is an error, not a reason to delete everything under it."""

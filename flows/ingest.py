@@ -34,6 +34,7 @@ from rich.progress import Progress as RichProgress
 
 from kgrag.core.settings import BATCH_SIZE
 from kgrag.core.types import Document
+from kgrag.flows.naming import run_name
 from kgrag.indexing.discovery import discover
 from kgrag.indexing.doctor import quick_check
 from kgrag.indexing.extraction import (
@@ -197,14 +198,7 @@ def dask_task_runner(address: str | None = None, workers: int = 2) -> TaskRunner
     )
 
 
-def _run_name() -> str:
-    from prefect.runtime import flow_run
-
-    indexer = flow_run.parameters.get("indexer")
-    return f"ingest-{getattr(indexer, 'workspace', 'workspace')}"
-
-
-@flow(name="kgrag-ingest", flow_run_name=_run_name, log_prints=True)
+@flow(name="kgrag-ingest", flow_run_name=run_name("ingest"), log_prints=True)
 def ingest_flow(
     path: str,
     indexer: Indexer,

@@ -64,7 +64,7 @@ def _layer(module: str) -> str | None:
     if module != "kgrag" and not module.startswith("kgrag."):
         return None
     package = ".".join(module.split(".")[:2])
-    return package if package in ALLOWED and package not in APP_PACKAGES else APP
+    return package if package in ALLOWED else APP
 
 
 def test_every_stage_folder_is_a_known_layer():
