@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 
@@ -81,20 +81,57 @@ def bench_answers(
     limit: Limit = 20,
     mode: Annotated[str, typer.Option("--mode")] = "fused",
     out: Out = None,
+    llm: Annotated[
+        bool, typer.Option("--llm/--no-llm", help="--no-llm: evidence and support only")
+    ] = True,
 ) -> None:
-    """Exact match, token F1 and supporting-citation rate of generated answers."""
+    """LLM answers (EM, token F1, citations, refusals), evidence hits and question support,
+    on the questions' own workspace and on one without their supporting passages."""
     quiet_prefect()
-    from kgrag.bench.retrieval import run_answers
+    from kgrag.bench.answers import run_answers
 
-    r = guard(lambda: run_answers(data, limit, mode, out))
-    header = "| questions | EM | token F1 | cites supporting | refused | p50 ms |"
-    cells = [
-        str(r["questions"]),
-        *(f"{100 * r[m]:.1f}" for m in ("exact_match", "token_f1", "cites_supporting", "refused")),
-        f"{r['latency_ms']['p50']:.0f}",
-    ]
-    table = f"{header}\n|{'---|' * len(cells)}\n| {' | '.join(cells)} |"
-    console.print(table, markup=False)
+    r = guard(lambda: run_answers(data, limit, mode, out, llm=llm))
+    console.print(answers_table(r), markup=False)
+    console.print(support_line(r), markup=False)
+    if out:
+        console.print(f"wrote {out}")
+
+
+def support_line(r: dict[str, Any]) -> str:
+    """The support distributions of the two splits, and what thresholds refuse of each."""
+
+    def refuses(rates: dict[str, float]) -> str:
+        return (
+            f"refuses {100 * rates['refuses_answerable']:.1f}% answerable, "
+            f"{100 * rates['refuses_unanswerable']:.1f}% unanswerable"
+        )
+
+    dist = {
+        split: "/".join(f"{r['support'][split][p]:.3f}" for p in ("p10", "p50", "p90"))
+        for split in r["support"]
+    }
+    cal = r["calibration"]
+    line = (
+        f"support p10/p50/p90: answerable {dist['answerable']}, unanswerable "
+        f"{dist['unanswerable']}; best threshold here {cal['threshold']:.3f} {refuses(cal)}"
+    )
+    if r["refuse_below"] is not None:
+        line += f"; KGRAG_REFUSE_BELOW={r['refuse_below']} {refuses(r['refuse_below_rates'])}"
+    return line
+
+
+def answers_table(r: dict[str, Any]) -> str:
+    """One row per split; shares as percentages, the LLM's columns when it was asked."""
+    llm = ["exact_match", "token_f1", "cites_written", "cites_supporting", "refused"]
+    keys = [*(llm if r["answer_style"] else []), "evidence_hit"]
+    header = ["split", "questions", *keys, *(["p50 ms"] if r["answer_style"] else [])]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for split, m in r["splits"].items():
+        cells = [split, str(r["questions"]), *(f"{100 * m[k]:.1f}" for k in keys)]
+        if r["answer_style"]:
+            cells.append(f"{m['latency_ms']['p50']:.0f}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 @app.command("extract")
@@ -171,3 +208,47 @@ def bench_load(
     console.print(render(result), markup=False, soft_wrap=True)
     if out:
         console.print(f"wrote {out}")
+
+
+SHARED_SETS = [Path("../shared/bench/musique-dev"), Path("../shared/bench/hotpotqa-dev")]
+
+
+@app.command("scale")
+def bench_scale(
+    sizes: Annotated[
+        str, typer.Option("--sizes", help="workspace sizes in passages, grown smallest first")
+    ] = "10000,30000,100000",
+    data: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--data",
+            help="benchmark folder(s) the passages and questions come from (repeatable; "
+            "default: ../shared/bench/musique-dev and hotpotqa-dev)",
+        ),
+    ] = None,
+    questions: Annotated[int, typer.Option("--questions", help="questions timed per mode")] = 100,
+    seed: Annotated[int, typer.Option("--seed", help="the synthetic passages' seed")] = 0,
+    modes: Annotated[str, typer.Option("--modes")] = "dense,keyword,graph,fused",
+    out: Out = None,
+) -> None:
+    """Grow one workspace through --sizes (real passages, then ones recombined from their
+    sentences); per size: ingest rate, peak RSS, disk, no-op re-ingest, restart to first
+    answer, and latency per retrieval mode."""
+    quiet_prefect()
+    from kgrag.bench.scale import run_scale
+    from kgrag.bench.scale_report import render
+
+    result = guard(
+        lambda: run_scale(
+            data or SHARED_SETS,
+            _csv(sizes, int),
+            questions,
+            seed,
+            _csv(modes, str),
+            out,
+            log=lambda line: console.print(line, markup=False, soft_wrap=True),
+        )
+    )
+    console.print(render(result), markup=False)
+    if out:
+        console.print(f"wrote {out} and {result['chart']}")

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from kgrag.core.text import HAN
+from kgrag.core.text import HAN, HAN_CHAR
 
 
 def _dedupe(ranked: list[str]) -> list[str]:
@@ -118,14 +118,29 @@ def answer_tokens(text: str) -> list[str]:
     return _TOKEN.findall(normalize_answer(text))
 
 
+def answer_chars(text: str) -> list[str]:
+    """Every character of the normalised text but spaces (the CMRC way of scoring)."""
+    return [ch for ch in normalize_answer(text) if not ch.isspace()]
+
+
+def _units(pred: str, gold: str) -> tuple[list[str], list[str]]:
+    """The units both answers are compared in, chosen by the gold answer: characters when
+    it has Chinese (so "第28届" and "第 28 届" agree, and a digit counts like a Han
+    character), words otherwise."""
+    tokens = answer_chars if HAN_CHAR.search(gold) else answer_tokens
+    return tokens(pred), tokens(gold)
+
+
 def exact_match(pred: str, gold: str) -> float:
     """1.0 when the normalised answers are identical, else 0.0."""
-    return 1.0 if answer_tokens(pred) == answer_tokens(gold) else 0.0
+    pred_units, gold_units = _units(pred, gold)
+    return 1.0 if pred_units == gold_units else 0.0
 
 
 def token_f1(pred: str, gold: str) -> float:
-    """SQuAD token-overlap F1; two empty answers score 1.0, one empty answer 0.0."""
-    pred_tokens, gold_tokens = answer_tokens(pred), answer_tokens(gold)
+    """SQuAD token-overlap F1 (character overlap for a Chinese gold answer); two empty
+    answers score 1.0, one empty answer 0.0."""
+    pred_tokens, gold_tokens = _units(pred, gold)
     if not pred_tokens or not gold_tokens:
         return float(pred_tokens == gold_tokens)
     same = sum((Counter(pred_tokens) & Counter(gold_tokens)).values())
@@ -134,3 +149,40 @@ def token_f1(pred: str, gold: str) -> float:
     precision = same / len(pred_tokens)
     recall = same / len(gold_tokens)
     return 2 * precision * recall / (precision + recall)
+
+
+def contains_answer(text: str, gold: str) -> bool:
+    """Whether the gold answer appears in `text`, both normalised (spaces ignored for a
+    Chinese gold answer): the evidence held the answer, whatever else it said."""
+    if HAN_CHAR.search(gold):
+        return "".join(answer_chars(gold)) in "".join(answer_chars(text))
+    needle = " ".join(answer_tokens(gold))
+    return bool(needle) and f" {needle} " in f" {' '.join(answer_tokens(text))} "
+
+
+# --- refusal calibration ----------------------------------------------------------------
+
+
+def share_below(values: list[float], threshold: float) -> float:
+    """Share of `values` under `threshold`: the questions a refusal threshold refuses."""
+    if not values:
+        raise ValueError("no values")
+    return sum(v < threshold for v in values) / len(values)
+
+
+def refusal_threshold(answerable: list[float], unanswerable: list[float]) -> dict[str, float]:
+    """The support threshold (refuse below it) that best tells the two splits apart: the
+    largest gap between the shares of unanswerable and of answerable questions it refuses
+    (Youden's J), the lowest such threshold on ties. With those two shares."""
+    candidates = sorted(set(answerable) | set(unanswerable))
+    candidates.append(candidates[-1] + 1e-6 if candidates else 0.0)  # refuse everything
+
+    def gap(t: float) -> float:
+        return share_below(unanswerable, t) - share_below(answerable, t)
+
+    best = max(candidates, key=lambda t: (gap(t), -t))
+    return {
+        "threshold": best,
+        "refuses_answerable": share_below(answerable, best),
+        "refuses_unanswerable": share_below(unanswerable, best),
+    }

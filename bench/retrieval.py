@@ -1,5 +1,6 @@
-"""`kgrag bench retrieval` and `kgrag bench answers`: kgrag's own retrieval modes, through
-the public `Client`, against BM25 and brute-force dense baselines computed in the same run.
+"""`kgrag bench retrieval`: kgrag's own retrieval modes, through the public `Client`,
+against BM25 and brute-force dense baselines computed in the same run. Its corpus
+preparation and ingestion serve `kgrag bench answers` (`kgrag.bench.answers`) too.
 
 Each passage becomes one markdown document (`# title` + text) in a workspace named after
 the corpus content, ingested by the real Prefect flow; `reuse=True` keeps a workspace whose
@@ -19,7 +20,7 @@ from typing import Any, get_args
 
 from kgrag.bench.baselines import bm25_rankings, dense_bruteforce_rankings
 from kgrag.bench.data import Passage, Question, load_corpus, load_questions
-from kgrag.bench.metrics import exact_match, ranks_of_supporting, summarize, token_f1
+from kgrag.bench.metrics import ranks_of_supporting, summarize
 from kgrag.bench.report import markdown_table, plot_recall, write_json
 from kgrag.client import Client
 from kgrag.core.errors import ConfigError
@@ -98,7 +99,7 @@ def ingest(
     if not reuse:
         client.reset()
     started = time.perf_counter()
-    _ = client._runtime(create=True).indexer
+    _ = client._runtime(create=True, sample=corpus.folder).indexer
     _start_prefect_api()
     startup = time.perf_counter() - started
     started = time.perf_counter()
@@ -217,61 +218,4 @@ def run_retrieval(
                 title=f"Recall@k on {corpus.name}",
             )
         )
-    return result
-
-
-def run_answers(
-    data: Path,
-    limit: int | None = 20,
-    mode: str = "fused",
-    out: Path | None = None,
-    reuse: bool = True,
-    settings: Settings | None = None,
-) -> dict[str, Any]:
-    """Exact match, token F1 and how often an answer cites a supporting passage."""
-    settings = settings or Settings()
-    corpus = prepare(data, settings, limit)
-    ingest(corpus, settings, reuse)
-    client = Client(workspace=corpus.workspace, settings=settings)
-    rows: list[dict[str, Any]] = []
-    em: list[float] = []
-    f1: list[float] = []
-    cited: list[bool] = []
-    refused: list[bool] = []
-    latencies = []
-    for q in corpus.questions:
-        started = time.perf_counter()
-        answer = client.ask(q.question, mode=mode)
-        latencies.append((time.perf_counter() - started) * 1000)
-        cited_ids = {corpus.passage_of(c.path) for c in answer.citations}
-        em.append(exact_match(answer.text, q.answer))
-        f1.append(token_f1(answer.text, q.answer))
-        cited.append(bool(cited_ids & set(q.supporting)))
-        refused.append(answer.refused)
-        rows.append(
-            {
-                "id": q.id,
-                "answer": answer.text,
-                "gold": q.answer,
-                "em": em[-1],
-                "f1": f1[-1],
-                "cites_supporting": cited[-1],
-                "refused": answer.refused,
-            }
-        )
-    n = len(rows) or 1
-    latencies.sort()
-    result = {
-        "dataset": corpus.name,
-        "mode": mode,
-        "questions": len(rows),
-        "exact_match": sum(em) / n,
-        "token_f1": sum(f1) / n,
-        "cites_supporting": sum(cited) / n,
-        "refused": sum(refused) / n,
-        "latency_ms": {"p50": latencies[len(latencies) // 2] if latencies else 0.0},
-        "answers": rows,
-    }
-    if out is not None:
-        write_json(result, out)
     return result

@@ -39,6 +39,7 @@ class EnglishAnnotator(LanguageAnnotator):
         *,
         keyphrases: EnglishKeyphrases | None,
         embedder: Embedder | None,
+        reuse_chunk_vectors: bool = True,
         triples: bool,
         top_n: int,
         batch_size: int,
@@ -46,6 +47,9 @@ class EnglishAnnotator(LanguageAnnotator):
         self._nlp = nlp
         self._keyphrases = keyphrases
         self._embedder = embedder
+        # The chunks' own vectors serve as KeyBERT's document vectors only when the
+        # chunks were embedded by the keyphrase model itself.
+        self._reuse_chunk_vectors = reuse_chunk_vectors
         self.triples = triples
         self.top_n = top_n
         self.batch_size = batch_size
@@ -92,7 +96,7 @@ class EnglishAnnotator(LanguageAnnotator):
         timed: StageTimer,
     ) -> None:
         assert self._keyphrases is not None and self._embedder is not None
-        found = [vectors.of(p) for p in parts]
+        found = [vectors.of(p) if self._reuse_chunk_vectors else None for p in parts]
         with timed("keyphrases_en"):
             missing = [i for i, v in enumerate(found) if v is None]
             if missing:
@@ -103,7 +107,7 @@ class EnglishAnnotator(LanguageAnnotator):
             in_context: list[dict[str, np.ndarray]] = []
             for part, part_candidates in zip(parts, candidates, strict=True):
                 found_here: dict[str, np.ndarray] = {}
-                for candidate in part_candidates:
+                for candidate in part_candidates if self._reuse_chunk_vectors else ():
                     vector = vectors.phrase(part, candidate)
                     if vector is not None:
                         found_here.setdefault(candidate.text, vector)

@@ -13,17 +13,18 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from kgrag.core.errors import ConfigError
+from kgrag.core.ids import doc_id_of_chunk
 from kgrag.core.settings import BATCH_SIZE
 from kgrag.core.types import Chunk, ChunkAnnotations, Document, Entity, Keyphrase, Lang, Mention
 from kgrag.extractors.annotate_en import EnglishAnnotator
 from kgrag.extractors.annotate_zh import ChineseAnnotator
 from kgrag.extractors.annotation_parts import ChunkVectors, LanguageAnnotator, Part, StageTimer
 from kgrag.extractors.chunking import Chunker
+from kgrag.extractors.embed import Embedder, SentenceEmbedder
 from kgrag.extractors.entities import HanlpEntities, JiebaEntities, ZhEntityBackend
 from kgrag.extractors.keyphrases import ChineseKeyphrases, EnglishKeyphrases
 from kgrag.extractors.lang import split_paragraphs_by_lang
@@ -32,9 +33,6 @@ from kgrag.extractors.normalize import normalize_key
 from kgrag.extractors.token_vectors import TokenVectors, embed_with_tokens, mean_pooling
 from kgrag.extractors.triples_zh import HanlpSrl
 from kgrag.extractors.zh_tokens import jieba_tokenizer
-
-if TYPE_CHECKING:
-    from kgrag.extractors.embed import Embedder
 
 Item = tuple[Document, list[Chunk], np.ndarray | None]
 
@@ -85,7 +83,11 @@ class Annotator:
 
         def embed() -> tuple[list[np.ndarray], list[TokenVectors] | None]:
             with self.timer("embed"):
-                if type(chunker).embed is Chunker.embed and mean_pooling(embedder):
+                if (
+                    type(chunker).embed is Chunker.embed
+                    and isinstance(embedder, SentenceEmbedder)
+                    and mean_pooling(embedder)
+                ):
                     vectors, tokens = embed_with_tokens(items, embedder)
                     return vectors, tokens
                 return chunker.embed_many(items, embedder), None
@@ -111,6 +113,7 @@ class Annotator:
                 jobs += annotator.annotate(mine, vectors, pool, self.timer)
         for job in jobs:
             job.result()
+        _drop_repeated_triples(results)
         _add_title_entities(items, results)
         for part in parts:
             part.annotations.keyphrases.extend(part.keyphrases)
@@ -139,6 +142,21 @@ def _parts(
                     Part(n, chunk, chunk.span[0] + a, chunk.text[a:b], lang, len(runs) == 1, result)
                 )
     return parts, results
+
+
+def _drop_repeated_triples(results: list[ChunkAnnotations]) -> None:
+    """Overlapping chunks repeat sentences, and each copy yields the same triples: keep
+    the first chunk's (one per document, sentence span and arguments)."""
+    seen: set[tuple[str, tuple[int, int], str | None, str, str | None, bool]] = set()
+    for result in results:
+        doc_id = doc_id_of_chunk(result.chunk_id)
+        kept = []
+        for t in result.triples:
+            key = (doc_id, t.span, t.arg0, t.predicate, t.arg1, t.negated)
+            if key not in seen:
+                seen.add(key)
+                kept.append(t)
+        result.triples = kept
 
 
 _QUALIFIER = re.compile(r"\s*[(（][^)）]*[)）]\s*$")
@@ -185,7 +203,7 @@ def _add_title_entities(
 
 
 @lru_cache(maxsize=4)
-def english_keyphrases(embedder: Embedder) -> EnglishKeyphrases:
+def english_keyphrases(embedder: SentenceEmbedder) -> EnglishKeyphrases:
     """One per embedder per process, so the phrase-vector cache is shared."""
     return EnglishKeyphrases(embedder)
 
@@ -193,6 +211,7 @@ def english_keyphrases(embedder: Embedder) -> EnglishKeyphrases:
 def build_annotator(
     *,
     embedder: Embedder | None,
+    keyphrase_embedder: SentenceEmbedder | None = None,
     spacy_model: str = DEFAULT_SPACY_MODEL,
     hanlp_ner: str | None = None,
     hanlp_tok: str | None = None,
@@ -209,18 +228,24 @@ def build_annotator(
     under HANLP_HOME, or a HanLP pretrained id already downloaded there); a named model
     that is not on disk raises ModelNotFoundError instead of downloading. Without
     `hanlp_ner`, Chinese entities come from jieba (with `user_dict` if given). English
-    keyphrases need the embedder; without one they are off.
+    keyphrases (KeyBERT) need a sentence-transformers model: `keyphrase_embedder`, or
+    else `embedder` when it is one; without either they are off.
     """
     if hanlp_tok is not None and hanlp_ner is None:
         raise ConfigError("hanlp_tok feeds the HanLP NER: give hanlp_ner as well")
     zh_entities: ZhEntityBackend = (
         HanlpEntities(hanlp_ner, hanlp_tok) if hanlp_ner is not None else JiebaEntities()
     )
+    if keyphrase_embedder is None and isinstance(embedder, SentenceEmbedder):
+        keyphrase_embedder = embedder
     english = EnglishAnnotator(
         load_spacy(spacy_model, parse=triples or keyphrases),
         spacy_model,
-        keyphrases=english_keyphrases(embedder) if keyphrases and embedder else None,
-        embedder=embedder,
+        keyphrases=(
+            english_keyphrases(keyphrase_embedder) if keyphrases and keyphrase_embedder else None
+        ),
+        embedder=keyphrase_embedder,
+        reuse_chunk_vectors=keyphrase_embedder is embedder,
         triples=triples,
         top_n=keyphrases_top_n,
         batch_size=batch_size,

@@ -20,7 +20,7 @@ from kgrag.core.types import Chunk, Document
 from kgrag.extractors.sentences import split_sentences
 
 if TYPE_CHECKING:
-    from kgrag.extractors.embed import Embedder
+    from kgrag.extractors.embed import Embedder, SentenceEmbedder
 
 Span = tuple[int, int]
 
@@ -202,6 +202,13 @@ class LateChunker(Chunker):
         return self._fixed.chunk(doc)
 
     def embed(self, doc: Document, chunks: list[Chunk], embedder: Embedder) -> np.ndarray:
+        from kgrag.extractors.embed import SentenceEmbedder
+
+        if not isinstance(embedder, SentenceEmbedder):
+            raise ConfigError(
+                f"the late chunker needs a sentence-transformers embedder (token vectors); "
+                f"{embedder.name!r} is not one"
+            )
         units = embedding_units(chunks)
         if not units:
             return np.zeros((0, embedder.dim), dtype=np.float32)
@@ -234,7 +241,7 @@ class LateChunker(Chunker):
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
 
-    def _windows(self, text: str, embedder: Embedder) -> list[Span]:
+    def _windows(self, text: str, embedder: SentenceEmbedder) -> list[Span]:
         """Character spans of overlapping token windows covering the text (a quarter of a
         window overlaps the next one, so tokens near a cut still see context)."""
         offsets: list[tuple[int, int]] = embedder.tokenizer(

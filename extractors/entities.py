@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from kgrag.extractors.hanlp_models import load_hanlp
 from kgrag.extractors.sentences import split_sentences
-from kgrag.extractors.zh_tokens import Word, merge_titles
+from kgrag.extractors.zh_glossed import glossed_terms
+from kgrag.extractors.zh_names import person_shaped, place_shaped, thing_shaped
+from kgrag.extractors.zh_tokens import Word, in_dictionary, latin_name, merge_titles
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Token
@@ -65,8 +67,17 @@ def spacy_entities(doc: Doc) -> list[EntitySpan]:
             continue
         span = clean_span(doc.text, ent.start_char, ent.end_char)
         if span is not None:
-            spans.append(span._replace(label=ent.label_))
+            spans.append(span._replace(label=_checked_label(ent.label_, span.text)))
     return spans
+
+
+_ACRONYM = re.compile(r"(?<![\w.])[A-Z]{2,}(?![\w.])")
+
+
+def _checked_label(label: str, text: str) -> str:
+    """No person is named with an acronym: the small English model calls "RAG" and "RAG
+    Fusion" people, more so in the English lines of a Chinese document."""
+    return "MISC" if label == "PERSON" and _ACRONYM.search(text) else label
 
 
 def propn_runs(doc: Doc, taken: Iterable[EntitySpan]) -> list[EntitySpan]:
@@ -107,6 +118,7 @@ class ZhEntityBackend(Protocol):
 
 _JIEBA_LABELS = {"nr": "PERSON", "nrfg": "PERSON", "nrt": "PERSON", "ns": "GPE",
                  "nt": "ORG", "nz": "MISC", "nw": "WORK_OF_ART"}
+_PERSON_FLAGS = frozenset(("nr", "nrfg", "nrt"))
 _ORG_SUFFIXES = frozenset(
     (
         "大学", "公司", "集团", "银行", "医院", "研究所", "研究院", "学院", "委员会", "政府",
@@ -114,12 +126,17 @@ _ORG_SUFFIXES = frozenset(
         "基金会", "实验室", "报社", "俱乐部", "工厂", "事务所", "科学院", "党", "部", "局", "署",
     )
 )
+_ORG_WORD_SUFFIXES = _ORG_SUFFIXES | {"院", "社"}  # ending one word: 达摩院, 彭博社
 
 
 class JiebaEntities:
     """Proper-noun tags of jieba (person nr, place ns, organisation nt, other nz) with
-    adjacent proper nouns merged and organisation suffixes (大学, 公司, ...) absorbed;
-    titles in 《》 are works."""
+    adjacent proper nouns merged where they make one name (`_joins`) and organisation
+    suffixes (大学, 公司, ...) absorbed; titles in 《》 are works. A person or place tag
+    counts only for a word of a name's shape (`zh_names`: jieba tags 索引 a person, 长度
+    a place). Latin-script terms (vLLM, llama.cpp, Self-RAG, GPT-4) and terms defined
+    with an English gloss (知识图谱（Knowledge Graph）, `zh_glossed`) are names of things
+    (MISC), never people."""
 
     name = "jieba"
 
@@ -139,7 +156,7 @@ class JiebaEntities:
             j = i + 1
             labels = [_label(words[i])]
             while j < len(words) and words[j].start == words[j - 1].end:
-                if _is_proper(words[j]):
+                if _joins(words[i], labels[-1], words[j]):
                     labels.append(_label(words[j]))
                 elif words[j].text in _ORG_SUFFIXES:
                     labels.append("ORG")
@@ -150,16 +167,52 @@ class JiebaEntities:
             if end - start >= 2 or labels == ["WORK_OF_ART"]:
                 spans.append(EntitySpan(start, end, text[start:end], _merged_label(labels)))
             i = j
-        return spans
+        for start, end in glossed_terms(text, words):
+            if all(end <= s.start or s.end <= start for s in spans):
+                spans.append(EntitySpan(start, end, text[start:end], "MISC"))
+        return sorted(spans)
+
+
+def _joins(first: Word, label: str, word: Word) -> bool:
+    """Whether proper noun `word` continues a name of `label` that began with `first`:
+    an organisation after a name (中国/ns 人民银行/nt), or a name of the same kind and
+    script (湖北/ns 蕲春县/ns). Two people side by side are two people, and a name after
+    a name of another kind is another name (中新网/nz 南京/ns, a dateline)."""
+    if not _is_proper(word) or _latin(word) != _latin(first):
+        return False
+    new = _label(word)
+    return new == "ORG" or (new == label and label != "PERSON")
 
 
 def _is_proper(word: Word) -> bool:
-    if word.flag == "eng":
-        return word.text[:1].isupper()
+    if _latin(word):
+        return latin_name(word.text)
+    if _org_named(word):
+        return True
+    if word.flag in _PERSON_FLAGS:
+        return person_shaped(word.text) or thing_shaped(word.text, in_dictionary)
+    if word.flag == "ns":
+        return place_shaped(word.text)
     return word.flag in _JIEBA_LABELS
 
 
+def _latin(word: Word) -> bool:
+    return word.flag == "eng"
+
+
+def _org_named(word: Word) -> bool:
+    """A name-tagged word ending in an organisation suffix names one (达摩院/nr)."""
+    text = word.text
+    return word.flag in _JIEBA_LABELS and any(
+        text.endswith(suffix) and len(text) > len(suffix) for suffix in _ORG_WORD_SUFFIXES
+    )
+
+
 def _label(word: Word) -> str:
+    if _org_named(word):
+        return "ORG"
+    if word.flag in _PERSON_FLAGS and not person_shaped(word.text):
+        return "MISC"  # a thing_shaped word
     return _JIEBA_LABELS.get(word.flag, "MISC")
 
 

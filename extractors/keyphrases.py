@@ -24,7 +24,7 @@ from kgrag.extractors.zh_tokens import Word
 if TYPE_CHECKING:
     from spacy.tokens import Doc
 
-    from kgrag.extractors.embed import Embedder
+    from kgrag.extractors.embed import SentenceEmbedder
 
 _MAX_PHRASE_TOKENS = 4
 _NUMERIC_LABELS = frozenset(
@@ -69,7 +69,7 @@ class EnglishKeyphrases:
     """KeyBERT with the project's own sentence-transformers model and MMR for diversity."""
 
     def __init__(
-        self, embedder: Embedder, *, diversity: float = 0.5, cache_size: int = 200_000
+        self, embedder: SentenceEmbedder, *, diversity: float = 0.5, cache_size: int = 200_000
     ) -> None:
         from keybert import KeyBERT
         from sklearn.feature_extraction.text import CountVectorizer

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from kgrag.core.errors import ParseError
 from kgrag.extractors.decode import DecodeError, decode_text
+from kgrag.extractors.front_matter import split_front_matter
 
 if TYPE_CHECKING:
     from docx.document import Document as DocxDocument
@@ -62,9 +63,11 @@ _FENCE = re.compile(r"^ {0,3}(```|~~~).*?^ {0,3}\1[^\n]*$", re.M | re.S)
 
 
 def read_markdown(path: str, data: bytes) -> Extracted:
-    """Markdown stays as written (chunk offsets point into it); headings are collected
-    outside code fences, ATX (`# x`) and setext (underlined) alike."""
+    """Markdown stays as written (chunk offsets point into it), less a YAML front matter
+    block, whose `title:` is the title; otherwise the first heading is. Headings are
+    collected outside code fences, ATX (`# x`) and setext (underlined) alike."""
     text, meta = _decode(path, data)
+    text, front_title = split_front_matter(text)
     fenced = [m.span() for m in _FENCE.finditer(text)]  # in order, not overlapping
     fence_starts = [start for start, _ in fenced]
 
@@ -83,7 +86,7 @@ def read_markdown(path: str, data: bytes) -> Extracted:
         if outside(m.start()) and not m.group("text").lstrip().startswith(("#", "-", "*"))
     ]
     headings.sort()
-    title = headings[0][2] if headings else None
+    title = front_title or (headings[0][2] if headings else None)
     return Extracted(text, title, headings, meta)
 
 

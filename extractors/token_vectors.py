@@ -19,7 +19,7 @@ from kgrag.core.types import Chunk, Document
 from kgrag.extractors.chunking import embedding_units
 
 if TYPE_CHECKING:
-    from kgrag.extractors.embed import Embedder
+    from kgrag.extractors.embed import SentenceEmbedder
 
 
 @dataclass
@@ -50,7 +50,7 @@ class TokenVectors:
         return None
 
 
-def mean_pooling(embedder: Embedder) -> bool:
+def mean_pooling(embedder: SentenceEmbedder) -> bool:
     """Whether the model is Transformer -> mean Pooling (-> Normalize), the case where
     pooling token embeddings ourselves reproduces `embedder.encode`."""
     try:
@@ -65,7 +65,7 @@ def mean_pooling(embedder: Embedder) -> bool:
 
 
 def embed_with_tokens(
-    items: Sequence[tuple[Document, list[Chunk]]], embedder: Embedder
+    items: Sequence[tuple[Document, list[Chunk]]], embedder: SentenceEmbedder
 ) -> tuple[list[np.ndarray], list[TokenVectors]]:
     """Per document: the rows `Chunker.embed` would return for its embedding units (same
     numbers, for mean-pooling models) and the token embeddings behind them."""

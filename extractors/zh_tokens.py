@@ -7,8 +7,11 @@ POS-pattern triples, so nothing segments the same text twice.
 from __future__ import annotations
 
 import logging
+import re
 from functools import lru_cache
 from typing import TYPE_CHECKING, NamedTuple
+
+from kgrag.core.text import HAN
 
 if TYPE_CHECKING:
     from jieba.posseg import POSTokenizer
@@ -39,8 +42,14 @@ def jieba_tokenizer(user_dict: str | None = None) -> POSTokenizer:
     return tokenizer
 
 
+def in_dictionary(text: str) -> bool:
+    """Whether `text` is a word of jieba's main dictionary."""
+    return bool(jieba_tokenizer(None).tokenizer.FREQ.get(text))
+
+
 def pos_words(text: str, tokenizer: POSTokenizer) -> list[Word]:
-    """Words of `text` with tags and offsets; whitespace tokens are dropped."""
+    """Words of `text` with tags and offsets; whitespace tokens are dropped, and the
+    pieces jieba cuts a Latin-script term into are one word again (tag "eng")."""
     words: list[Word] = []
     pos = 0
     for pair in tokenizer.cut(text):
@@ -50,7 +59,42 @@ def pos_words(text: str, tokenizer: POSTokenizer) -> list[Word]:
         pos = start + len(pair.word)
         if pair.word.strip():
             words.append(Word(pair.word, pair.flag, start, pos))
-    return words
+    return _join_latin_terms(text, words)
+
+
+# A Latin-script term inside Chinese text, which jieba cuts at every . - + and space:
+# letters and digits joined by . - _ + (llama.cpp, Self-RAG, GPT-4, C++), then up to three
+# capitalised or numbered words after single spaces ("RAG Fusion", "Llama 2"). A number
+# right before a Han character is not part of it ("RAG 2023年").
+_WORD = r"[A-Za-z][A-Za-z0-9]*(?:[.\-_+][A-Za-z0-9]+)*(?:\+\+|#)?"
+_NEXT = rf" (?:[A-Z][A-Za-z0-9]*(?:[.\-_+][A-Za-z0-9]+)*|\d+(?:\.\d+)?(?![\d.{HAN}]))"
+LATIN_TERM = re.compile(rf"(?<![A-Za-z0-9]){_WORD}(?:{_NEXT}){{0,3}}")
+
+
+def latin_name(text: str) -> bool:
+    """Whether a Latin-script term in Chinese text names something: it has a capital
+    (RAG, vLLM), a digit (gpt-4o) or a joining . + # (llama.cpp, C++); a lowercase word
+    (token, embedding) does not."""
+    return len(text) >= 2 and any(ch.isupper() or ch.isdigit() or ch in ".+#" for ch in text)
+
+
+def _join_latin_terms(text: str, words: list[Word]) -> list[Word]:
+    """`words` with the pieces of each Latin-script term of `text` joined into one word."""
+    joined: list[Word] = []
+    i = 0
+    for term in LATIN_TERM.finditer(text):
+        while i < len(words) and words[i].end <= term.start():
+            joined.append(words[i])
+            i += 1
+        j = i
+        while j < len(words) and words[j].end <= term.end():
+            j += 1
+        pieces = words[i:j]
+        if len(pieces) > 1 and pieces[0].start == term.start() and pieces[-1].end == term.end():
+            joined.append(Word(term.group(), "eng", term.start(), term.end()))
+            i = j
+    joined.extend(words[i:])
+    return joined
 
 
 def merge_titles(text: str, words: list[Word]) -> list[Word]:

@@ -308,6 +308,14 @@ def ask(
     k: TopK = None,
     mode: Mode = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    answer_by: Annotated[
+        str,
+        typer.Option(
+            "--answer",
+            help="llm: the model's answer, citing sources as [n]; evidence: the sources' "
+            "sentences that best match the question, no model",
+        ),
+    ] = "llm",
 ) -> None:
     """Answer a question from the workspace, citing the sources used."""
     client = _client(workspace)
@@ -316,17 +324,29 @@ def ask(
         sys.stdout.write(piece)
         sys.stdout.flush()
 
-    answer = guard(lambda: client.ask(question, k, mode, on_token=None if as_json else stream))
+    answer = guard(
+        lambda: client.ask(
+            question, k, mode, on_token=None if as_json else stream, answer=answer_by
+        )
+    )
     if as_json:
         sys.stdout.write(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2) + "\n")
         return
     sys.stdout.write("\n\n")
-    if not answer.citations:
-        console.print("[dim]no sources cited[/dim]")
     for c in answer.citations:
         console.print(
-            f"[{c.n}] {c.title or c.path} ({c.chunk_id}, {c.source}, score {c.score:.3f})"
+            f"[{c.n}] {c.title or c.path} ({c.chunk_id}, {c.source}, score {c.score:.3f})",
+            highlight=False,
         )
+    if answer.sources and not answer.citations:
+        console.print(f"[dim]cites none of the {len(answer.sources)} sources it was given:[/dim]")
+        for s in answer.sources:
+            console.print(f"[dim][{s.n}] {s.title or s.path} ({s.chunk_id})[/dim]")
+    elif not answer.sources:
+        console.print("[dim]no sources[/dim]")
+    if answer.method == "evidence":  # the facts that link the sentences
+        for fact in answer.facts:
+            console.print(f"  fact: {fact}", highlight=False)
     console.print(f"[dim]{answer.timings.get('total_ms', 0):.0f} ms[/dim]")
 
 

@@ -49,7 +49,13 @@ class Client:
             self.settings.workspace if workspace is None else workspace
         )
 
-    def _runtime(self, create: bool = False) -> Runtime:
+    def _runtime(self, create: bool = False, sample: Path | None = None) -> Runtime:
+        """`create`: store a new workspace's choices, the embedder chosen from the files
+        under `sample` (the ones it is about to ingest) when the setting is "auto"."""
+        if create:
+            from kgrag.workspace import load_or_create_config
+
+            load_or_create_config(self.settings, self.workspace, sample)
         return get_runtime(self.settings, self.workspace, create=create)
 
     # ------------------------------------------------------------ ingestion
@@ -59,8 +65,8 @@ class Client:
         """Run the Prefect ingest flow on a file or folder (idempotent). `progress` is told
         (files done, files in all, failures so far) as each file is done."""
         from kgrag.flows.ingest import dask_task_runner, ingest_flow
-
-        runtime = self._runtime(create=True)
+        path = Path(path).expanduser().resolve()
+        runtime = self._runtime(create=True, sample=path)
         flow, extraction = ingest_flow, None
         if self.settings.task_runner == "dask":  # parse and extract in Dask workers
             runner = dask_task_runner(
@@ -68,7 +74,7 @@ class Client:
             )
             flow, extraction = ingest_flow.with_options(task_runner=runner), runtime.extraction_spec
         return flow(
-            str(Path(path).expanduser().resolve()),
+            str(path),
             indexer=runtime.indexer,
             batch_size=self.settings.batch_size,
             show_progress=show_progress,
@@ -98,7 +104,7 @@ class Client:
         root = normalised_path(folder)
         before = {
             d.path: d.sha256
-            for d in self._runtime(create=True).graph.documents()
+            for d in self._runtime(create=True, sample=Path(root)).graph.documents()
             if is_under(d.path, root)
         }
         ingested = self.ingest(root, progress=progress)
@@ -165,29 +171,22 @@ class Client:
         k: int | None = None,
         mode: str | None = None,
         on_token: Callable[[str], None] | None = None,
+        answer: str = "llm",
     ) -> Answer:
-        """Retrieve, build the numbered context, and let the LLM answer with citations."""
-        from kgrag.generation.answer import generate_answer
-        from kgrag.generation.context import build_context
+        """Retrieve, build the numbered context, and answer from it: `answer="llm"`, the
+        LLM's answer citing sources as [n]; "evidence", the sources' sentences that best
+        match the question, each cited (no model). With KGRAG_REFUSE_BELOW set, a
+        question the workspace barely supports gets the refusal without either."""
+        from kgrag.answering import answer_from, answer_method
 
+        method = answer_method(answer)
         started = time.perf_counter()
         retrieval = self.search(question, k, mode)
-        context = build_context(
-            retrieval.hits, retrieval.facts, self.settings.context_budget_tokens
-        )
         retrieved_ms = (time.perf_counter() - started) * 1000
-        answer = generate_answer(
-            question,
-            retrieval.lang,
-            context,
-            self._runtime().llm,
-            max_tokens=self.settings.llm_max_tokens,
-            temperature=self.settings.llm_temperature,
-            on_token=on_token,
-        )
-        answer.timings = {**retrieval.timings, "retrieve_ms": retrieved_ms, **answer.timings}
-        answer.timings["total_ms"] = (time.perf_counter() - started) * 1000
-        return answer
+        result = answer_from(self._runtime(), question, retrieval, method, on_token)
+        result.timings = {**retrieval.timings, "retrieve_ms": retrieved_ms, **result.timings}
+        result.timings["total_ms"] = (time.perf_counter() - started) * 1000
+        return result
 
     # ------------------------------------------------------------ inspection
     def status(self) -> dict[str, Any]:

@@ -137,6 +137,7 @@ class Runtime:
             self.chunker,
             self.annotator,
             self.settings.max_file_bytes,
+            keyinfo=self.embedder if self.config.keyinfo_index else None,
         )
 
     @cached_property
@@ -144,11 +145,13 @@ class Runtime:
         from kgrag.core.choices import parse_choice
         from kgrag.retrievers.fuse import FusionMethod
         from kgrag.retrievers.graph import GraphConfig, GraphRetriever, Sampler
-        from kgrag.retrievers.pipeline import RetrievalConfig, Retriever
+        from kgrag.retrievers.keyinfo import KeyinfoRetriever
+        from kgrag.retrievers.pipeline import CHINESE_WEIGHTS, RetrievalConfig, Retriever
         from kgrag.retrievers.vector import DenseRetriever, KeywordRetriever
 
         _ = self.config  # a workspace without data fails here, before any store opens
         dense = DenseRetriever(self.vectors)
+        keyword = KeywordRetriever(self.vectors)
         graph = GraphRetriever(
             self.graph,
             self.entity_index,
@@ -160,13 +163,14 @@ class Runtime:
         config = RetrievalConfig(
             fusion=parse_choice(FusionMethod, self.settings.fusion, "fusion"),
             weights=dict(self.settings.fusion_weights),
+            weights_by_lang={"zh": dict(self.settings.fusion_weights_zh or CHINESE_WEIGHTS)},
             multi_query=self.settings.multi_query,
             rewrite=self.settings.rewrite_query,
             rerank_candidates=self.settings.rerank_candidates,
         )
         uses_llm = config.multi_query > 0 or config.rewrite
         return Retriever(
-            {r.name: r for r in (dense, KeywordRetriever(self.vectors), graph)},
+            {r.name: r for r in (dense, keyword, graph, KeyinfoRetriever(self.vectors))},
             self.graph,
             self.embedder,
             self.analyzer,

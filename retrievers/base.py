@@ -56,7 +56,7 @@ class Query:
     def vector(self) -> np.ndarray:
         if self._vector is None:
             with self.timed("embed_ms"):
-                self._vector = self._embedder.encode([self.text])[0]
+                self._vector = self._embedder.encode_queries([self.text])[0]
         return self._vector
 
     def terms(self) -> QueryTerms:

@@ -17,6 +17,11 @@ class EntityIndex:
         self.vectors = vectors
         self.embedder = embedder
 
+    @property
+    def name_threshold(self) -> float:
+        """The cosine above which two names are taken as one thing, for this embedder."""
+        return self.embedder.name_threshold
+
     def keys(self) -> set[str]:
         return self.vectors.entity_keys()
 
@@ -27,7 +32,7 @@ class EntityIndex:
         keys = list(names)
         if not keys:
             return np.zeros((0, self.embedder.dim), dtype=np.float32)
-        vectors = self.embedder.encode([names[key] for key in keys])
+        vectors = self.embedder.encode_queries([names[key] for key in keys])
         self.vectors.ensure(self.embedder.dim)
         self.vectors.upsert_entities(keys, [names[key] for key in keys], vectors)
         return vectors
@@ -43,4 +48,4 @@ class EntityIndex:
         """For each text, the keys of the `k` nearest entity names above `threshold`."""
         if not texts:
             return []
-        return self.nearest(self.embedder.encode(list(texts)), k, threshold)
+        return self.nearest(self.embedder.encode_queries(list(texts)), k, threshold)

@@ -28,7 +28,7 @@ class Seed:
 
 @dataclass(frozen=True)
 class LinkingConfig:
-    threshold: float = 0.8
+    threshold: float | None = None  # default: the embedder's own name threshold
     neighbours: int = 3
     # Off by default: with the dense hits already seeding the walk as chunks, their
     # entities as extra seeds pulled in off-topic nodes (-2 to -5 R@5 on both dev sets).
@@ -52,6 +52,7 @@ def link(
         if current is None or seed.confidence > current.confidence:
             seeds[seed.key] = seed
 
+    threshold = entity_index.name_threshold if cfg.threshold is None else cfg.threshold
     keys = {c: normalize_key(c) for c in terms.candidates()}
     found = graph.entities([k for k in keys.values() if k])
     unlinked = []
@@ -60,7 +61,7 @@ def link(
             offer(Seed(key, 1.0, "exact", text))
         else:
             unlinked.append(text)
-    for text, matches in zip(unlinked, entity_index.match(unlinked, cfg.neighbours, cfg.threshold)):
+    for text, matches in zip(unlinked, entity_index.match(unlinked, cfg.neighbours, threshold)):
         for key, score in matches:
             offer(Seed(key, score, "vector", text))
     if dense_chunks and cfg.dense_hit_chunks:

@@ -1,14 +1,18 @@
-"""`VectorIndex`: the only owner of Qdrant. Per workspace, two collections:
+"""`VectorIndex`: the only owner of Qdrant. Per workspace, up to three collections:
 
 - `kgrag_<ws>_chunks`: one point per embedded unit (a chunk, or a two-level child that
   points at its parent), with a named dense vector and a sparse keyword vector (IDF);
-- `kgrag_<ws>_entities`: one point per graph entity name, for linking and synonym edges.
+- `kgrag_<ws>_entities`: one point per graph entity name, for linking and synonym edges;
+- `kgrag_<ws>_keyinfo`: in workspaces that keep the key-information index, one point per
+  reader chunk whose dense vector embeds the chunk's key information (its entities, key
+  phrases and triples, `retrievers.keyinfo`) and whose payload points at the chunk.
 
 Local mode (a folder) is real Qdrant code but not thread-safe and allows one client per
 folder per process, so clients are shared per location and every call takes a lock. Qdrant
 stores the points either way; in local mode searches run over an exact in-memory snapshot
-of them (`local_snapshot`), rebuilt after this process writes, because local mode's own
-search is a Python loop over every point.
+of them (`local_snapshot`), updated with this process's writes, because local mode's own
+search is a Python loop over every point. The consistency reads (`unit_chunks`,
+`entity_keys`) read the snapshot too: a local scroll sorts every point id for each page.
 """
 
 from __future__ import annotations
@@ -27,10 +31,11 @@ import numpy as np
 from kgrag.core.errors import StoreUnavailableError
 from kgrag.core.types import Hit
 from kgrag.retrievers import sparse
-from kgrag.retrievers.local_snapshot import Snapshot
+from kgrag.retrievers.local_snapshot import Change, DeleteIds, DeleteWhere, Snapshot, Upsert
 
 DENSE = "dense"
 KEYWORD = "keyword"
+KEYINFO = "keyinfo"
 _POINT_NAMESPACE = uuid.UUID("6f1c1d5e-4b8e-4d4a-9a57-5c3a2b8f0e11")
 
 
@@ -52,13 +57,25 @@ class UnitRecord:
     lang: str
 
 
+@dataclass(frozen=True)
+class KeyinfoRecord:
+    """What `upsert_keyinfo` indexes for one reader chunk: its key-information string
+    (kept in the payload, to show why a chunk was found)."""
+
+    chunk_id: str
+    doc_id: str
+    text: str
+    lang: str
+
+
 class _Shared:
     """One Qdrant client per location, and the search snapshots of its local collections.
 
     Every write bumps its collection's generation; a snapshot of an older generation is
     stale. Inside a write batch (`VectorIndex.batch`) readers keep the last published
     snapshot, and the batch publishes a new one as it ends, so a query never waits for a
-    rebuild and never sees half a batch."""
+    rebuild and never sees half a batch. A new snapshot is the published one with the
+    writes since applied (`journal`), or read whole when they are not all known."""
 
     def __init__(self, client: Any) -> None:
         self.client = client
@@ -67,9 +84,30 @@ class _Shared:
         self.snapshots: dict[str, tuple[int, Snapshot]] = {}  # swapped whole, read lock-free
         self.batches: dict[str, int] = {}  # open write batches per collection
         self.rebuild = threading.Lock()  # one snapshot rebuild at a time
+        # (generation, write) per write after the published snapshot; None: not described
+        self.journal: dict[str, list[tuple[int, Change | None]]] = {}
 
-    def bump(self, collection: str) -> None:
-        self.generations[collection] = self.generations.get(collection, 0) + 1
+    def bump(self, collection: str, change: Change | None = None) -> None:
+        """A write to `collection`, under the client lock; `change` describes it."""
+        generation = self.generations.get(collection, 0) + 1
+        self.generations[collection] = generation
+        if collection in self.snapshots:  # else the next snapshot is read whole anyway
+            self.journal.setdefault(collection, []).append((generation, change))
+
+    def changes_since(self, collection: str, generation: int) -> list[Change] | None:
+        """The writes after `generation`, in order; None unless every one is described."""
+        entries = [e for e in self.journal.get(collection, []) if e[0] > generation]
+        wanted = range(generation + 1, self.generations.get(collection, 0) + 1)
+        changes = [change for _, change in entries if change is not None]
+        if [g for g, _ in entries] != list(wanted) or len(changes) != len(entries):
+            return None
+        return changes
+
+    def publish(self, collection: str, generation: int, snapshot: Snapshot) -> None:
+        """Under the client lock: searches get `snapshot`; older writes leave the journal."""
+        self.snapshots[collection] = (generation, snapshot)
+        journal = self.journal.get(collection, [])
+        self.journal[collection] = [e for e in journal if e[0] > generation]
 
 
 _CLIENTS: dict[tuple[str | None, str | None, str | None], _Shared] = {}
@@ -150,12 +188,21 @@ class VectorIndex:
         self.workspace = workspace
         self.chunks = f"kgrag_{workspace}_chunks"
         self.entities = f"kgrag_{workspace}_entities"
+        self.keyinfo = f"kgrag_{workspace}_keyinfo"
 
     # ------------------------------------------------------------ collections
-    def ensure(self, dim: int) -> None:
+    def ensure(self, dim: int, keyinfo: bool = False) -> None:
+        """The collections, created when missing; the key-information one with `keyinfo`."""
         from qdrant_client import models
 
         with self._lock:
+            if keyinfo and not self._client.collection_exists(self.keyinfo):
+                self._client.create_collection(
+                    self.keyinfo,
+                    vectors_config={
+                        DENSE: models.VectorParams(size=dim, distance=models.Distance.COSINE)
+                    },
+                )
             if not self._client.collection_exists(self.chunks):
                 self._client.create_collection(
                     self.chunks,
@@ -176,7 +223,7 @@ class VectorIndex:
 
     def drop(self) -> None:
         with self._lock:
-            for name in (self.chunks, self.entities):
+            for name in (self.chunks, self.entities, self.keyinfo):
                 self._shared.bump(name)
                 if self._client.collection_exists(name):
                     self._client.delete_collection(name)
@@ -185,7 +232,7 @@ class VectorIndex:
     def batch(self) -> Iterator[None]:
         """Writes inside are published to searches together, when the batch ends; until
         then searches see the snapshot from before it (local mode)."""
-        names = (self.chunks, self.entities)
+        names = (self.chunks, self.entities, self.keyinfo)
         with self._lock:
             for name in names:
                 self._shared.batches[name] = self._shared.batches.get(name, 0) + 1
@@ -198,6 +245,7 @@ class VectorIndex:
             if self.local:
                 self._snapshot(self.chunks, KEYWORD)
                 self._snapshot(self.entities, None)
+                self._snapshot(self.keyinfo, None)
 
     # ------------------------------------------------------------ chunk units
     def upsert_units(self, units: Sequence[UnitRecord], vectors: np.ndarray) -> None:
@@ -224,7 +272,7 @@ class VectorIndex:
                 )
             )
         with self._lock:
-            self._shared.bump(self.chunks)
+            self._shared.bump(self.chunks, Upsert(points))
             for start in range(0, len(points), 256):
                 self._client.upsert(self.chunks, points=points[start : start + 256], wait=True)
 
@@ -237,9 +285,10 @@ class VectorIndex:
             )
         )
         with self._lock:
-            self._shared.bump(self.chunks)
-            if self._client.collection_exists(self.chunks):
-                self._client.delete(self.chunks, points_selector=selector, wait=True)
+            for name in (self.chunks, self.keyinfo):
+                self._shared.bump(name, DeleteWhere("doc_id", doc_id))
+                if self._client.collection_exists(name):
+                    self._client.delete(name, points_selector=selector, wait=True)
 
     def search_dense(self, vector: np.ndarray, k: int) -> list[Hit]:
         """Best units first, as `Hit`s of their reader chunk (one chunk may come back
@@ -249,7 +298,7 @@ class VectorIndex:
             if snap is None:
                 return []
             return _hits(snap, snap.dense_top(vector[None, :], k)[0], DENSE)
-        return self._query(vector.tolist(), DENSE, k)
+        return self._query(self.chunks, vector.tolist(), DENSE, k)
 
     def search_keyword(self, text: str, k: int) -> list[Hit]:
         from qdrant_client import models
@@ -260,15 +309,21 @@ class VectorIndex:
         if self.local:
             snap = self._snapshot(self.chunks, KEYWORD)
             return [] if snap is None else _hits(snap, snap.sparse_top(indices, values, k), KEYWORD)
-        return self._query(models.SparseVector(indices=indices, values=values), KEYWORD, k)
+        return self._query(
+            self.chunks, models.SparseVector(indices=indices, values=values), KEYWORD, k
+        )
 
-    def _snapshot(self, collection: str, keyword: str | None) -> Snapshot | None:
+    def _snapshot(
+        self, collection: str, keyword: str | None, current: bool = False
+    ) -> Snapshot | None:
         """The search snapshot of a local collection (None when it does not exist): the
-        published one while it is current or a write batch is open, else a new one."""
+        published one while it is current or a write batch is open, else a new one. With
+        `current`, one with every write so far, even in a batch (then not published)."""
         shared = self._shared
         cached = shared.snapshots.get(collection)
         if cached is not None and (
-            cached[0] == shared.generations.get(collection, 0) or shared.batches.get(collection)
+            cached[0] == shared.generations.get(collection, 0)
+            or (shared.batches.get(collection) and not current)
         ):
             return cached[1]
         with shared.rebuild:
@@ -279,30 +334,48 @@ class VectorIndex:
                     return cached[1]
                 if not self._client.collection_exists(collection):
                     shared.snapshots.pop(collection, None)
+                    shared.journal.pop(collection, None)
                     return None
-                snap = Snapshot.load(self._client, collection, DENSE, keyword)
-            shared.snapshots[collection] = (generation, snap)
+                changes = None if cached is None else shared.changes_since(collection, cached[0])
+                if cached is None or changes is None:
+                    base, changes = Snapshot.load(self._client, collection, DENSE, keyword), []
+                else:
+                    base = cached[1]
+            snap = base.apply(changes)  # outside the client lock: writes go on meanwhile
+            with self._lock:
+                if not (current and shared.batches.get(collection)):
+                    shared.publish(collection, generation, snap)
             return snap
 
-    def _query(self, query: Any, using: str, k: int) -> list[Hit]:
+    def _query(
+        self, collection: str, query: Any, using: str, k: int, source: str | None = None
+    ) -> list[Hit]:
         with self._lock:
-            if not self._client.collection_exists(self.chunks):
+            if not self._client.collection_exists(collection):
                 return []
             points = self._client.query_points(
-                self.chunks, query=query, using=using, limit=k, with_payload=True
+                collection, query=query, using=using, limit=k, with_payload=True
             ).points
-        return [_hit(p.payload, float(p.score), using) for p in points if p.payload]
+        return [_hit(p.payload, float(p.score), source or using) for p in points if p.payload]
 
     def unit_chunks(self) -> dict[str, str]:
         """Chunk id -> document id of every stored unit: consistency checks."""
+        return self._chunk_documents(self.chunks)
+
+    def _chunk_documents(self, collection: str) -> dict[str, str]:
+        if self.local:
+            keyword = KEYWORD if collection == self.chunks else None
+            snap = self._snapshot(collection, keyword, current=True)
+            payloads = [] if snap is None else snap.payloads
+            return {str(p.get("chunk_id")): str(p.get("doc_id")) for p in payloads}
         out: dict[str, str] = {}
         offset = None
         with self._lock:
-            if not self._client.collection_exists(self.chunks):
+            if not self._client.collection_exists(collection):
                 return out
             while True:
                 points, offset = self._client.scroll(
-                    self.chunks,
+                    collection,
                     limit=2048,
                     offset=offset,
                     with_payload=["chunk_id", "doc_id"],
@@ -320,6 +393,46 @@ class VectorIndex:
                 return 0
             return int(self._client.count(self.chunks, exact=True).count)
 
+    # ------------------------------------------------------------ key information
+    def upsert_keyinfo(self, records: Sequence[KeyinfoRecord], vectors: np.ndarray) -> None:
+        """One point per reader chunk (its id derived from the chunk's: re-ingesting
+        rewrites the same points)."""
+        from qdrant_client import models
+
+        if len(records) != len(vectors):
+            raise ValueError(f"{len(records)} key-information records but {len(vectors)} vectors")
+        points = [
+            models.PointStruct(
+                id=point_id(record.chunk_id),
+                vector={DENSE: vector.tolist()},
+                payload={
+                    "chunk_id": record.chunk_id,
+                    "doc_id": record.doc_id,
+                    "lang": record.lang,
+                    "keyinfo": record.text,
+                },
+            )
+            for record, vector in zip(records, vectors)
+        ]
+        with self._lock:
+            self._shared.bump(self.keyinfo, Upsert(points))
+            for start in range(0, len(points), 256):
+                self._client.upsert(self.keyinfo, points=points[start : start + 256], wait=True)
+
+    def search_keyinfo(self, vector: np.ndarray, k: int) -> list[Hit]:
+        """Reader chunks whose key information is nearest the query vector, best first
+        (none when the workspace keeps no key-information index)."""
+        if self.local:
+            snap = self._snapshot(self.keyinfo, None)
+            if snap is None:
+                return []
+            return _hits(snap, snap.dense_top(vector[None, :], k)[0], KEYINFO)
+        return self._query(self.keyinfo, vector.tolist(), DENSE, k, source=KEYINFO)
+
+    def keyinfo_chunks(self) -> dict[str, str]:
+        """Chunk id -> document id of every key-information point: consistency checks."""
+        return self._chunk_documents(self.keyinfo)
+
     # ------------------------------------------------------------ entity names
     def upsert_entities(
         self, keys: Sequence[str], names: Sequence[str], vectors: np.ndarray
@@ -333,7 +446,7 @@ class VectorIndex:
             for key, name, vec in zip(keys, names, vectors)
         ]
         with self._lock:
-            self._shared.bump(self.entities)
+            self._shared.bump(self.entities, Upsert(points))
             for start in range(0, len(points), 512):
                 self._client.upsert(self.entities, points=points[start : start + 512], wait=True)
 
@@ -342,16 +455,18 @@ class VectorIndex:
 
         if not keys:
             return
+        ids = [point_id(k) for k in keys]
         with self._lock:
-            self._shared.bump(self.entities)
+            self._shared.bump(self.entities, DeleteIds(ids))
             if self._client.collection_exists(self.entities):
                 self._client.delete(
-                    self.entities,
-                    points_selector=models.PointIdsList(points=[point_id(k) for k in keys]),
-                    wait=True,
+                    self.entities, points_selector=models.PointIdsList(points=[*ids]), wait=True
                 )
 
     def entity_keys(self) -> set[str]:
+        if self.local:
+            snap = self._snapshot(self.entities, None, current=True)
+            return set() if snap is None else {str(p.get("key")) for p in snap.payloads}
         keys: set[str] = set()
         offset = None
         with self._lock:

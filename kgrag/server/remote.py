@@ -173,11 +173,18 @@ class RemoteClient:
         k: int | None = None,
         mode: str | None = None,
         on_token: Callable[[str], None] | None = None,
+        answer: str = "llm",
     ) -> Answer:
-        body = {"question": question, "k": k, "mode": mode, "stream": on_token is not None}
+        body = {
+            "question": question,
+            "k": k,
+            "mode": mode,
+            "stream": on_token is not None,
+            "answer": answer,
+        }
         if on_token is None:
-            answer: Answer = self._json("POST", f"{self._ws}/ask", Answer, json=body)
-            return answer
+            reply: Answer = self._json("POST", f"{self._ws}/ask", Answer, json=body)
+            return reply
         with self._http.stream("POST", f"{self._ws}/ask", json=body) as response:
             if response.status_code >= 400:
                 response.read()

@@ -23,6 +23,8 @@ from kgrag.core.errors import KgragError, PathNotAllowedError
 from kgrag.core.settings import Settings, check_workspace
 
 JobState = Literal["queued", "running", "done", "failed"]
+# Finished jobs kept for `GET /v1/jobs/{id}`; older ones are forgotten as new ones come.
+KEPT_FINISHED_JOBS = 200
 JobKind = Literal["ingest", "sync"]
 
 
@@ -83,12 +85,21 @@ class Service:
     def submit(self, workspace: str, source: Path, kind: JobKind = "ingest") -> Job:
         client = self.client(workspace)
         job = Job(f"job-{next(self._ids)}", client.workspace, str(source), kind)
+        self._forget_old_jobs()
         self._jobs[job.id] = job
         self._runner.submit(self._run, job, client)
         return job
 
     def job(self, job_id: str) -> Job | None:
         return self._jobs.get(job_id)
+
+    def _forget_old_jobs(self) -> None:
+        """A server that runs for months keeps the last KEPT_FINISHED_JOBS finished jobs
+        (and every queued or running one), not all of them."""
+        finished = [j for j in self._jobs.values() if j.finished_at is not None]
+        finished.sort(key=lambda j: j.finished_at or 0.0)
+        for job in finished[: max(0, len(finished) - KEPT_FINISHED_JOBS + 1)]:
+            del self._jobs[job.id]
 
     def _run(self, job: Job, client: Client) -> None:
         def progress(done: int, total: int, failed: list[tuple[str, str]]) -> None:

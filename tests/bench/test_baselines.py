@@ -80,6 +80,9 @@ class FixedEncoder:
     def encode(self, texts: list[str]) -> np.ndarray:
         return np.stack([self.vectors[t] for t in texts])
 
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return self.encode(texts)
+
 
 def test_dense_ranks_by_exact_cosine_best_first():
     rng = np.random.default_rng(0)

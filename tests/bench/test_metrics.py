@@ -4,11 +4,14 @@ import pytest
 
 from kgrag.bench.metrics import (
     all_found_at_k,
+    contains_answer,
     exact_match,
     mrr,
     ndcg_at_k,
     ranks_of_supporting,
     recall_at_k,
+    refusal_threshold,
+    share_below,
     summarize,
     token_f1,
 )
@@ -104,3 +107,36 @@ def test_token_f1_chinese_per_character():
     assert token_f1("上海", "北京") == 0.0
     # mixed text: digits stay one token, each Chinese character is one
     assert token_f1("2008年", "2008") == pytest.approx(2 * (1 / 2) * 1 / (1 / 2 + 1))
+
+
+def test_chinese_gold_is_scored_per_character_whatever_the_spacing():
+    # words would make "28" one token and "第28届" three; characters make both four
+    assert exact_match("第 28 届", "第28届") == 1.0
+    assert token_f1("第28届", "第 28届") == 1.0
+    # pred 第2届 vs gold 第28届: 3 of 3 predicted characters, 3 of 4 gold ones
+    assert token_f1("第2届", "第28届") == pytest.approx(2 * 1 * 0.75 / 1.75)
+    # an English gold keeps word tokens: "28" is one token, not two characters
+    assert token_f1("2 8", "28") == 0.0
+    assert token_f1("the ABC corp", "ABC Corp.") == 1.0
+
+
+def test_contains_answer_matches_whole_words_or_characters():
+    assert contains_answer("It was found by Marie Curie in 1898.", "Marie Curie")
+    assert contains_answer("The answer is a spirit [2].", "a spirit")
+    assert not contains_answer("Curie's daughter", "Marie Curie")
+    assert not contains_answer("in 18980", "1898")  # not part of a longer number
+    assert contains_answer("尤金袋鼠分布在澳洲南部岛屿及 西岸地区。[1]", "澳洲南部岛屿及西岸地区")
+    assert not contains_answer("澳洲北部", "澳洲南部")
+
+
+def test_refusal_threshold_separates_the_splits():
+    answerable = [0.62, 0.71, 0.55, 0.80, 0.47]
+    unanswerable = [0.41, 0.50, 0.38, 0.58, 0.44]
+    got = refusal_threshold(answerable, unanswerable)
+    # below 0.55: 4 of 5 unanswerable, 1 of 5 answerable (0.47); no threshold does better
+    assert got == {"threshold": 0.55, "refuses_answerable": 0.2, "refuses_unanswerable": 0.8}
+    assert share_below(answerable, 0.55) == 0.2
+    same = refusal_threshold([0.5, 0.6], [0.5, 0.6])  # nothing separates them: refuse none
+    assert same["threshold"] == 0.5 and same["refuses_unanswerable"] == 0.0
+    with pytest.raises(ValueError):
+        refusal_threshold([], [0.4])

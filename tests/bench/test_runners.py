@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from kgrag.bench.answers import run_answers
 from kgrag.bench.graph import render, run_graph_bench
-from kgrag.bench.retrieval import run_answers, run_retrieval
+from kgrag.bench.retrieval import run_retrieval
 from tests.conftest import make_settings
 
 pytestmark = pytest.mark.slow
@@ -48,7 +49,23 @@ def test_graph_and_answer_benches(tmp_path: Path, falkordb_server, prefect_harne
     assert graph["sampling"]["questions"] == 3
     assert "sampling_plus_ppr_ms" in render(graph)
 
-    answers = run_answers(SAMPLE, limit=2, settings=settings)
-    assert answers["questions"] == 2
-    assert 0.0 <= answers["token_f1"] <= 1.0 and 0.0 <= answers["cites_supporting"] <= 1.0
-    assert all(row["answer"] for row in answers["answers"])
+    answers = run_answers(SAMPLE, limit=2, settings=settings, out=tmp_path / "a.json")
+    assert answers["questions"] == 2 and answers["answer_style"] == settings.answer_style
+    assert json.loads((tmp_path / "a.json").read_text())["splits"] == answers["splits"]
+    rows = answers["answers"]
+    assert [r["split"] for r in rows] == ["answerable"] * 2 + ["unanswerable"] * 2
+    assert all(row["answer"] and row["evidence"] for row in rows)
+    for split in answers["splits"].values():
+        assert 0.0 <= split["token_f1"] <= 1.0 and 0.0 <= split["evidence_hit"] <= 1.0
+        assert split["cites_written"] >= split["cites_supporting"]
+    # the unanswerable workspace lacks the supporting passages: nothing can cite them
+    assert not any(r["cites_supporting"] for r in rows if r["split"] == "unanswerable")
+    assert answers["splits"]["unanswerable"]["cites_supporting"] == 0.0
+    assert all(-1.0 <= r["support"] <= 1.0 for r in rows)
+    cal = answers["calibration"]
+    assert 0.0 <= cal["refuses_answerable"] <= cal["refuses_unanswerable"] <= 1.0
+    assert answers["support"]["answerable"]["p10"] <= answers["support"]["answerable"]["p90"]
+
+    quick = run_answers(SAMPLE, limit=2, settings=settings, llm=False)  # both reused
+    assert quick["answer_style"] is None and "token_f1" not in quick["splits"]["answerable"]
+    assert [r["evidence"] for r in quick["answers"]] == [r["evidence"] for r in rows]

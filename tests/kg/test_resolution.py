@@ -43,7 +43,10 @@ class FixedEmbed:
     def __init__(self) -> None:
         self.calls: list[list[str]] = []
 
-    def encode(self, names: list[str]) -> np.ndarray:
+    name_threshold = 0.8
+
+    def encode_queries(self, names: list[str]) -> np.ndarray:
+        """Names are embedded query-side (see `Embedder.encode_queries`)."""
         self.calls.append(list(names))
         return np.stack([VECTORS[n] for n in names])
 

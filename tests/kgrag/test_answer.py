@@ -119,11 +119,16 @@ def test_streaming_answer_passes_pieces_to_on_token():
     assert llm.calls[0]["stream"] is True
 
 
-def test_no_citation_lists_every_source():
-    answer = _answer(FakeLLM("Curie found polonium."), _context(3))
-    assert not answer.refused
-    assert [c.n for c in answer.citations] == [1, 2, 3]
-    assert [c.chunk_id for c in answer.citations] == ["c1", "c2", "c3"]
+def test_citations_are_only_what_the_model_wrote_and_sources_what_it_was_shown():
+    ctx = _context(3)
+    answer = _answer(FakeLLM("Curie found polonium."), ctx)
+    assert not answer.refused and answer.method == "llm"
+    assert answer.citations == []  # it cited nothing, so nothing is counted as cited
+    assert [(s.n, s.chunk_id) for s in answer.sources] == [(1, "c1"), (2, "c2"), (3, "c3")]
+
+    cited = _answer(FakeLLM("Curie [3], see [1]."), ctx)
+    assert [c.n for c in cited.citations] == [3, 1]
+    assert cited.citations == [cited.sources[2], cited.sources[0]]
 
 
 @pytest.mark.parametrize(
@@ -137,6 +142,7 @@ def test_refusal_has_no_citations(lang: Any, reply: str):
     assert answer.refused
     assert answer.citations == []
     assert answer.text == reply
+    assert [s.n for s in answer.sources] == [1, 2]  # it was shown them all the same
 
 
 def test_no_sources_refuses_without_calling_the_model():
@@ -146,5 +152,17 @@ def test_no_sources_refuses_without_calling_the_model():
     assert answer.refused
     assert answer.text == REFUSAL["en"]
     assert got == [REFUSAL["en"]]
-    assert answer.citations == []
+    assert answer.citations == [] and answer.sources == []
     assert answer.facts == ["A -> B"]
+
+
+def test_short_style_asks_for_the_answer_alone():
+    llm = FakeLLM("Marie Curie [2]")
+    answer = _answer(llm, _context(2), style="short")
+    assert [c.n for c in answer.citations] == [2]
+    system, user = llm.calls[0]["messages"]
+    assert "answer alone" in system["content"] and REFUSAL["en"] in system["content"]
+    assert user["content"].endswith("Question: Q?\nShort answer (with citation):")
+    full = FakeLLM("x")
+    _answer(full, _context(2))
+    assert full.calls[0]["messages"][0]["content"] != system["content"]

@@ -3,12 +3,14 @@ import pytest
 from kgrag.core.choices import parse_choice
 from kgrag.core.errors import ConfigError
 from kgrag.core.types import Hit
+from kgrag.retrievers.base import Query, Ranking, SubRetriever
 from kgrag.retrievers.fuse import (
     FusionMethod,
     fuse,
     reciprocal_rank_fusion,
     weighted_score_fusion,
 )
+from kgrag.retrievers.pipeline import CHINESE_WEIGHTS, Mode, Retriever
 
 
 def _ranked(source: str, *ids: str) -> list[Hit]:
@@ -57,3 +59,32 @@ def test_choices_parse_case_insensitively_and_name_the_valid_ones():
     assert parse_choice(FusionMethod, " RRF ", "fusion") is FusionMethod.RRF
     with pytest.raises(ConfigError, match="unknown fusion 'max': use one of rrf, weighted"):
         parse_choice(FusionMethod, "max", "fusion")
+
+
+class _Fixed(SubRetriever):
+    """A sub-retriever that returns a fixed ranking (fusion is what is under test)."""
+
+    def __init__(self, name: str, *ids: str) -> None:
+        self.name = name  # type: ignore[misc]
+        self.ids = ids
+
+    def retrieve(self, query: Query, k: int) -> Ranking:
+        return Ranking(_ranked(self.name, *self.ids)[:k])
+
+
+def test_the_question_language_picks_its_fusion_weights():
+    # dense's first is graph's fourth and the other way round.
+    retrievers = {
+        "dense": _Fixed("dense", "dx", "a", "b", "gr"),
+        "keyword": _Fixed("keyword", "kw"),
+        "graph": _Fixed("graph", "gr", "c", "d", "dx"),
+    }
+    retriever = Retriever(retrievers, graph=None, embedder=None, analyzer=None)  # type: ignore[arg-type]
+
+    def first(lang: str) -> str:
+        query = Query("q", lang, None, None)  # type: ignore[arg-type]
+        return retriever._rank(query, Mode.FUSED, 10)[0][0].chunk_id
+
+    assert first("en") == "gr"  # English: the graph list leads
+    assert first("zh") == "dx"  # Chinese: dense search leads (CHINESE_WEIGHTS)
+    assert CHINESE_WEIGHTS["dense"] > CHINESE_WEIGHTS["graph"]

@@ -18,6 +18,7 @@ import pytest
 from kgrag.client import Client
 from kgrag.core.errors import (
     AuthError,
+    ConfigError,
     InputNotFoundError,
     PathNotAllowedError,
     QuestionError,
@@ -96,16 +97,31 @@ def test_retrieve_and_ask_through_the_remote_client(served: Served, demo: str):
     assert client.search("Where did Pierre Curie teach?", 3, "graph").seeds  # typed back
 
     answer = served.client(demo).ask("Who discovered polonium and radium?", k=3)
-    assert answer.text and answer.citations
-    assert {c.chunk_id for c in answer.citations} <= {h.chunk_id for h in result.hits}
-    assert all(c.path for c in answer.citations) and answer.timings["total_ms"] > 0
+    assert answer.text and answer.sources and answer.method == "llm"
+    assert {s.chunk_id for s in answer.sources} <= {h.chunk_id for h in result.hits}
+    assert all(c in answer.sources for c in answer.citations)  # cited: among those shown
+    assert all(s.path for s in answer.sources) and answer.timings["total_ms"] > 0
+
+
+def test_evidence_answers_through_the_remote_client(served: Served, demo: str):
+    question = "Where was Marie Curie born?"
+    answer = served.client(demo).ask(question, answer="evidence")
+    assert answer.method == "evidence" and "Warsaw" in answer.text, answer.text
+    assert answer.citations and all(c in answer.sources for c in answer.citations)
+    pieces: list[str] = []
+    streamed = served.client(demo).ask(question, answer="evidence", on_token=pieces.append)
+    assert pieces == [streamed.text] and streamed.text == answer.text
+    with pytest.raises(ConfigError, match="unknown answer 'poem'"):
+        served.client(demo).ask(question, answer="poem")
+    with pytest.raises(ConfigError, match="unknown answer 'poem'"):  # checked before a stream
+        served.client(demo).ask(question, answer="poem", on_token=pieces.append)
 
 
 def test_ask_streams_tokens_then_the_answer(served: Served, demo: str):
     pieces: list[str] = []
     answer = served.client(demo).ask("Where was Marie Curie born?", on_token=pieces.append)
     assert len(pieces) > 1 and "".join(pieces).strip() == answer.text
-    assert answer.citations
+    assert answer.sources
 
     with served.http().stream(
         "POST",
@@ -254,5 +270,5 @@ def test_the_cli_uses_the_running_server(served: Served, demo: str):
         timeout=120,
     )
     assert ask.returncode == 0, ask.stderr
-    assert json.loads(ask.stdout)["citations"]
+    assert json.loads(ask.stdout)["sources"]
     assert time.monotonic() - started < 30  # no model loads in the CLI process

@@ -1,0 +1,132 @@
+"""The evidence answer: no model. The sentences of the answer's sources that best match
+the question, each cited as [n], and the graph facts that link them.
+
+A sentence is scored by two signals that fail in different ways: the cosine between its
+vector and the question's (paraphrases, other words for the same thing), and the share
+of the question's terms it holds, each term weighted by how rare it is among the
+candidate sentences (exact names and numbers, and Chinese, which an English embedding
+model reads poorly). The passage's title counts as part of each of its sentences, since
+a sentence often names its subject only as "he" or "it".
+
+Sentence splitting and embedding are the caller's (the extractors' splitter and the
+workspace's embedder), passed in, so this stage needs no model of its own.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from kgrag.core.types import Answer, Hit, Lang
+from kgrag.generation.answer import numbered_sources, refusal
+from kgrag.generation.context import Context
+from kgrag.generation.terms import terms
+
+Splitter = Callable[[str, Lang], list[tuple[int, int]]]  # text -> sentence spans
+Encoder = Callable[[list[str]], np.ndarray]  # texts -> unit-length rows
+
+MAX_SENTENCES = 3
+COSINE_WEIGHT = 0.5  # the rest is the term overlap
+MIN_SENTENCE_CHARS = 8  # headings and list debris are not evidence
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence of source [n], and how well it matches the question."""
+
+    n: int
+    text: str
+    score: float
+
+
+def rank_sentences(
+    question: str,
+    lang: Lang,
+    sources: list[Hit],
+    split: Splitter,
+    encode_question: Encoder,
+    encode_sentences: Encoder,
+) -> list[Sentence]:
+    """Every distinct sentence of `sources` (source n = sources[n - 1]), best first."""
+    candidates: list[tuple[int, str, set[str]]] = []
+    seen: set[str] = set()
+    for n, hit in enumerate(sources, start=1):
+        title_terms = terms(hit.title)
+        for start, end in split(hit.text, lang):
+            text = " ".join(hit.text[start:end].split())
+            key = text.casefold()
+            if len(text) < MIN_SENTENCE_CHARS or text.startswith("#") or key in seen:
+                continue
+            seen.add(key)
+            candidates.append((n, text, terms(text) | title_terms))
+    if not candidates:
+        return []
+    overlap = _term_overlap(terms(question), [t for _, _, t in candidates])
+    vectors = encode_sentences([text for _, text, _ in candidates])
+    cosine = vectors @ encode_question([question])[0]
+    scored = [
+        Sentence(n, text, COSINE_WEIGHT * float(cos) + (1 - COSINE_WEIGHT) * share)
+        for (n, text, _), cos, share in zip(candidates, cosine, overlap, strict=True)
+    ]
+    return sorted(scored, key=lambda s: -s.score)
+
+
+def _term_overlap(question: set[str], sentences: list[set[str]]) -> list[float]:
+    """Per sentence, the IDF-weighted share of the question's terms it holds (0..1),
+    the IDF taken over these sentences; terms no sentence holds are left out."""
+    df = Counter(t for held in sentences for t in held & question)
+    idf = {t: math.log(1 + len(sentences) / count) for t, count in df.items()}
+    total = sum(idf.values())
+    if not total:
+        return [0.0] * len(sentences)
+    return [sum(idf[t] for t in held & idf.keys()) / total for held in sentences]
+
+
+def linking_facts(facts: list[str], question: str, chosen: list[Sentence]) -> list[str]:
+    """The graph facts that connect two of the pieces (the question, each chosen
+    sentence): those sharing a term with at least two of them."""
+    pieces = [terms(question), *(terms(s.text) for s in chosen)]
+    return [f for f in facts if sum(bool(terms(f) & piece) for piece in pieces) >= 2]
+
+
+def evidence_answer(
+    question: str,
+    lang: Lang,
+    context: Context,
+    split: Splitter,
+    encode_question: Encoder,
+    encode_sentences: Encoder,
+    *,
+    max_sentences: int = MAX_SENTENCES,
+    on_token: Callable[[str], None] | None = None,
+) -> Answer:
+    """The best `max_sentences` sentences, best first, each followed by [n]; the whole
+    text is passed to `on_token` at once. No sources (or no sentence in them) is the
+    refusal, as with the model."""
+    started = time.perf_counter()
+    ranked = rank_sentences(
+        question, lang, context.sources, split, encode_question, encode_sentences
+    )
+    if not ranked:
+        return refusal(question, lang, context.facts, "evidence", on_token)
+    chosen = ranked[:max_sentences]
+    space = "" if lang == "zh" else " "  # Chinese text has no spaces between sentences
+    text = space.join(f"{s.text}{space}[{s.n}]" for s in chosen)
+    if on_token:
+        on_token(text)
+    sources = numbered_sources(context)
+    cited = list(dict.fromkeys(s.n for s in chosen))
+    return Answer(
+        question,
+        text,
+        [sources[n - 1] for n in cited],
+        linking_facts(context.facts, question, chosen),
+        {"evidence_ms": (time.perf_counter() - started) * 1000},
+        sources=sources,
+        method="evidence",
+    )
