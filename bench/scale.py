@@ -78,7 +78,8 @@ def run_scale(
     log: Callable[[str], None] = lambda line: None,
 ) -> dict[str, Any]:
     """Grow the workspace `scale-<seed>` (reset first) through `sizes` passages, measuring
-    each; `log` hears of each step as it ends. JSON and a chart beside `out`."""
+    each; `log` hears of each step as it ends. JSON and a chart beside `out`, rewritten
+    as each step ends."""
     settings = settings or Settings()
     sizes = sorted(set(sizes))
     if not sizes or sizes[0] <= 0:
@@ -111,9 +112,9 @@ def run_scale(
         step = measure(corpus, settings, modes, fresh=not result["sizes"])
         result["sizes"].append(step)
         log(step_line(step))
-    if out is not None:
-        write_json(result, out)
-        result["chart"] = str(plot_scale(result, out.with_suffix(".png")))
+        if out is not None:  # after each step: a long run stopped early keeps its sizes
+            write_json(result, out)
+            result["chart"] = str(plot_scale(result, out.with_suffix(".png")))
     return result
 
 
@@ -138,6 +139,7 @@ def measure(
     if noop["indexed"]:
         raise RuntimeError(f"re-ingesting an unchanged folder indexed {noop['indexed']}")
     peak = rss_kb(os.getpid(), "VmHWM")
+    restart = restart_seconds(settings, corpus.workspace, corpus.questions[0].question)
     return {
         "passages": len(corpus.passages),
         "added": grown["indexed"],
@@ -145,9 +147,9 @@ def measure(
         "ingest_passages_per_s": grown["passages_per_s"],
         "ingest_stages": grown["stages"],
         "rss_mb": peak / 1024 if peak else None,
-        "disk_mb": disk_mb(settings),
+        "disk_mb": disk_mb(settings),  # Qdrant's files closed: their WAL folded in
         "noop_reingest_s": noop["seconds"],
-        "restart_s": restart_seconds(settings, corpus.workspace, corpus.questions[0].question),
+        "restart_s": restart,
         "modes": mode_latencies(corpus, settings, modes),
     }
 

@@ -56,6 +56,7 @@ def plot_scale(result: dict[str, Any], path: Path) -> Path:
         p95 = [s["modes"][mode]["latency_ms"]["p95"] for s in steps]
         (line,) = latency.plot(sizes, p50, marker="o", label=f"{mode} p50")
         latency.plot(sizes, p95, linestyle="--", color=line.get_color(), label=f"{mode} p95")
+    latency.set_yscale("log")  # keyword answers in ms, graph modes in tens or hundreds
     latency.set_ylabel("retrieval latency (ms)")
     latency.set_title("Retrieval latency")
     latency.legend(loc="upper left", fontsize="x-small", ncol=2)

@@ -30,6 +30,7 @@ from kgrag.cli_support import (
 
 if TYPE_CHECKING:
     from kgrag.client import Client
+    from kgrag.core.types import Hit
     from kgrag.server.remote import RemoteClient
 
 app = typer.Typer(help="kgrag: knowledge-graph-augmented RAG", no_args_is_help=True)
@@ -301,6 +302,11 @@ def retrieve(
         console.print(f"  fact: {fact}")
 
 
+def _named(hit: Hit) -> str:
+    """A source as people find it: its title and the file it is in."""
+    return f"{hit.title} — {hit.path}" if hit.title else hit.path
+
+
 @app.command()
 def ask(
     question: str,
@@ -335,13 +341,13 @@ def ask(
     sys.stdout.write("\n\n")
     for c in answer.citations:
         console.print(
-            f"[{c.n}] {c.title or c.path} ({c.chunk_id}, {c.source}, score {c.score:.3f})",
+            f"[{c.n}] {_named(c)} ({c.chunk_id}, {c.source}, score {c.score:.3f})",
             highlight=False,
         )
     if answer.sources and not answer.citations:
         console.print(f"[dim]cites none of the {len(answer.sources)} sources it was given:[/dim]")
         for s in answer.sources:
-            console.print(f"[dim][{s.n}] {s.title or s.path} ({s.chunk_id})[/dim]")
+            console.print(f"[dim][{s.n}] {_named(s)} ({s.chunk_id})[/dim]", highlight=False)
     elif not answer.sources:
         console.print("[dim]no sources[/dim]")
     if answer.method == "evidence":  # the facts that link the sentences

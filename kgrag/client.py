@@ -152,7 +152,6 @@ class Client:
     def check_question(self, question: str) -> None:
         """Raise for a question that cannot be asked here (empty, too long, or a workspace
         without data), before any retrieval work."""
-        _ = self._runtime().config
         if not question.strip():
             raise QuestionError("the question is empty")
         if len(question) > self.settings.max_question_chars:
@@ -160,6 +159,7 @@ class Client:
                 f"the question has {len(question)} characters; the limit is "
                 f"{self.settings.max_question_chars} (KGRAG_MAX_QUESTION_CHARS)"
             )
+        _ = self._runtime().config
 
     def retrieve(self, question: str, k: int | None = None, mode: str | None = None) -> list[Hit]:
         """The top-k chunks for a question (k defaults to KGRAG_TOP_K), without generation."""

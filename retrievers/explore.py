@@ -11,7 +11,6 @@ from kgrag.kg.neighbourhood import ExpansionConfig, fetch_neighbourhood
 from kgrag.kg.store import GraphStore
 from kgrag.retrievers.entity_index import EntityIndex
 
-NAME_MATCH_THRESHOLD = 0.8
 PREVIEW_CHARS = 160
 
 
@@ -44,7 +43,7 @@ def find_entity(graph: GraphStore, entity_index: EntityIndex, name: str) -> str:
     key = normalize_key(name)
     if key and key in graph.entities([key]):
         return key
-    matches = entity_index.match([name], 1, NAME_MATCH_THRESHOLD)
+    matches = entity_index.match([name], 1, entity_index.name_threshold)
     if matches and matches[0]:
         return matches[0][0][0]
     raise EntityNotFoundError(f"no entity named {name!r} in this workspace")

@@ -32,6 +32,7 @@ from kgrag.core.errors import StoreUnavailableError
 from kgrag.core.types import Hit
 from kgrag.retrievers import sparse
 from kgrag.retrievers.local_snapshot import Change, DeleteIds, DeleteWhere, Snapshot, Upsert
+from kgrag.retrievers.local_storage import commit_without_fsync
 
 DENSE = "dense"
 KEYWORD = "keyword"
@@ -137,6 +138,7 @@ def _shared_client(url: str | None, api_key: str | None, path: str | None) -> _S
                         f"the vector store {path} is in use by {holder}: stop the other "
                         "kgrag process using this home, or use a separate KGRAG_HOME"
                     ) from exc
+                commit_without_fsync(client)  # the collections it opened
             if not _CLIENTS:
                 atexit.register(close_shared_clients)  # before teardown breaks __del__
             _CLIENTS[key] = _Shared(client)
@@ -220,6 +222,7 @@ class VectorIndex:
                         DENSE: models.VectorParams(size=dim, distance=models.Distance.COSINE)
                     },
                 )
+            commit_without_fsync(self._client)  # the collections just created
 
     def drop(self) -> None:
         with self._lock:

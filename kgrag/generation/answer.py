@@ -9,7 +9,7 @@ from collections.abc import Callable
 from kgrag.core.types import Answer, AnswerMethod, AnswerStyle, Citation, Lang
 from kgrag.generation.chat_model import ChatModel
 from kgrag.generation.context import Context
-from kgrag.generation.prompts import REFUSAL, build_messages, is_refusal
+from kgrag.generation.prompts import REFUSAL, STOP, build_messages, is_refusal
 
 _CITE = re.compile(r"\[(\d{1,3})\]")
 
@@ -65,6 +65,7 @@ def generate_answer(
         max_tokens=max_tokens,
         temperature=temperature,
         on_token=on_token,
+        stop=STOP[style],
     ).strip()
     timings = {"generate_ms": (time.perf_counter() - started) * 1000}
     refused = is_refusal(text, lang)

@@ -33,9 +33,11 @@ class ChatModel(Protocol):
         max_tokens: int,
         temperature: float,
         on_token: Callable[[str], None] | None = None,
+        stop: list[str] | None = None,
     ) -> str:
         """The reply to `messages`; with `on_token`, each piece is passed to it as it is
-        generated and the reply is the pieces joined."""
+        generated and the reply is the pieces joined. Generation ends before any of the
+        `stop` strings (which are not part of the reply)."""
         ...
 
 

@@ -31,8 +31,12 @@ Splitter = Callable[[str, Lang], list[tuple[int, int]]]  # text -> sentence span
 Encoder = Callable[[list[str]], np.ndarray]  # texts -> unit-length rows
 
 MAX_SENTENCES = 3
-COSINE_WEIGHT = 0.5  # the rest is the term overlap
+# The rest is the term overlap. Measured on questions 21-60 of the three dev sets: the
+# gold answer was in the top three sentences 65 times of 120 at 0.5, 62 with the term
+# overlap alone (which puts it first more often, 43 times against 39).
+COSINE_WEIGHT = 0.5
 MIN_SENTENCE_CHARS = 8  # headings and list debris are not evidence
+MAX_FACTS = 5
 
 
 @dataclass(frozen=True)
@@ -89,9 +93,12 @@ def _term_overlap(question: set[str], sentences: list[set[str]]) -> list[float]:
 
 def linking_facts(facts: list[str], question: str, chosen: list[Sentence]) -> list[str]:
     """The graph facts that connect two of the pieces (the question, each chosen
-    sentence): those sharing a term with at least two of them."""
+    sentence), sharing a term with each: those that touch the most pieces first, then
+    in their retrieval order, at most `MAX_FACTS`."""
     pieces = [terms(question), *(terms(s.text) for s in chosen)]
-    return [f for f in facts if sum(bool(terms(f) & piece) for piece in pieces) >= 2]
+    touched = [(sum(bool(terms(f) & piece) for piece in pieces), f) for f in facts]
+    linking = sorted((t for t in touched if t[0] >= 2), key=lambda t: -t[0])
+    return [f for _, f in linking[:MAX_FACTS]]
 
 
 def evidence_answer(

@@ -71,6 +71,7 @@ class LocalLlama:
         max_tokens: int,
         temperature: float,
         on_token: Callable[[str], None] | None = None,
+        stop: list[str] | None = None,
     ) -> str:
         options: dict[str, Any] = {
             "messages": messages,
@@ -78,6 +79,8 @@ class LocalLlama:
             "temperature": temperature,
             "repeat_penalty": REPEAT_PENALTY,
         }
+        if stop:
+            options["stop"] = stop
         with self._lock:
             if on_token is None:
                 out = self._llama.create_chat_completion(**options)

@@ -71,6 +71,9 @@ USER: dict[AnswerStyle, dict[Lang, str]] = {
         "zh": "资料：\n{context}\n\n问题：{question}\n简短回答（附引用）：",
     },
 }
+# Where generation ends: a short answer is its first line (what tiny models add after
+# it is padding, or the prompt's own markup echoed back).
+STOP: dict[AnswerStyle, list[str] | None] = {"full": None, "short": ["\n"]}
 
 # What untrusted text could use to pose as prompt structure; `neutralize` escapes the
 # last character of each match:

@@ -90,6 +90,7 @@ class RemoteChatModel:
         max_tokens: int,
         temperature: float,
         on_token: Callable[[str], None] | None = None,
+        stop: list[str] | None = None,
     ) -> str:
         body: dict[str, Any] = {
             "model": self.model,
@@ -98,6 +99,8 @@ class RemoteChatModel:
             "temperature": temperature,
             "stream": on_token is not None,
         }
+        if stop:
+            body["stop"] = stop
         if self._send_repeat_penalty:
             try:
                 return self._post({**body, "repeat_penalty": REPEAT_PENALTY}, on_token)

@@ -31,6 +31,7 @@ class FakeLLM:
         max_tokens: int,
         temperature: float,
         on_token: Callable[[str], None] | None = None,
+        stop: list[str] | None = None,
     ) -> str:
         self.calls.append(
             {
@@ -38,6 +39,7 @@ class FakeLLM:
                 "max_tokens": max_tokens,
                 "temperature": temperature,
                 "stream": on_token is not None,
+                "stop": stop,
             }
         )
         time.sleep(self.seconds)
@@ -163,6 +165,8 @@ def test_short_style_asks_for_the_answer_alone():
     system, user = llm.calls[0]["messages"]
     assert "answer alone" in system["content"] and REFUSAL["en"] in system["content"]
     assert user["content"].endswith("Question: Q?\nShort answer (with citation):")
+    assert llm.calls[0]["stop"] == ["\n"]  # a short answer is one line
     full = FakeLLM("x")
     _answer(full, _context(2))
     assert full.calls[0]["messages"][0]["content"] != system["content"]
+    assert full.calls[0]["stop"] is None

@@ -135,3 +135,7 @@ def test_linking_facts_touch_two_pieces():
         "Sorbonne — in → Paris",  # nothing
     ]
     assert linking_facts(facts, "What did Marie Curie discover?", chosen) == facts[:2]
+    # the most connected first, and no more than five
+    many = [f"Marie — knew → person {i}" for i in range(8)] + facts[:1]
+    got = linking_facts(many, "What did Marie Curie discover?", chosen)
+    assert got[0] == facts[0] and len(got) == 5

@@ -196,3 +196,27 @@ def test_two_threads_share_the_real_model_one_generation_at_a_time(tiny_llama: A
     assert len(pieces) >= 2 and "".join(pieces) == replies["streamed"]
     (first, second) = sorted(recording.spans)
     assert first[1] <= second[0], f"generations overlapped: {recording.spans}"
+
+
+def test_stop_strings_reach_llama_only_when_given():
+    fake = FakeLlama("Warsaw")
+    model = LocalLlama(fake, "tiny.gguf")
+    model.chat(MESSAGES, max_tokens=9, temperature=0.0, stop=["\n"])
+    model.chat(MESSAGES, max_tokens=9, temperature=0.0, on_token=lambda _: None, stop=["\n"])
+    model.chat(MESSAGES, max_tokens=9, temperature=0.0)
+    assert [call.get("stop") for call in fake.calls] == [["\n"], ["\n"], None]
+
+
+@pytest.mark.slow
+def test_the_real_model_stops_at_the_stop_string(tiny_llama: Any):
+    model = LocalLlama(tiny_llama, "tiny")
+    messages = [{"role": "user", "content": "Write a poem of four lines about the sea."}]
+    free = model.chat(messages, max_tokens=64, temperature=0.0)
+    assert "\n" in free.strip()  # left alone, it writes several lines
+    pieces: list[str] = []
+    first_line = model.chat(
+        messages, max_tokens=64, temperature=0.0, on_token=pieces.append, stop=["\n"]
+    )
+    assert first_line.strip() and "\n" not in first_line.strip()
+    assert free.strip().startswith(first_line.strip())
+    assert "".join(pieces) == first_line

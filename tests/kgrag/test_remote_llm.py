@@ -101,6 +101,13 @@ def test_plain_request_and_reply():
     }
 
 
+def test_stop_strings_are_sent_when_given():
+    model, seen = _mock(lambda r: _reply("Warsaw"))
+    model.chat(MESSAGES, max_tokens=8, temperature=0, stop=["\n"])
+    model.chat(MESSAGES, max_tokens=8, temperature=0)
+    assert [json.loads(r.content).get("stop") for r in seen] == [["\n"], None]
+
+
 def test_no_api_key_no_authorization_header():
     model, seen = _mock(lambda r: _reply("x"))
     model.chat(MESSAGES, max_tokens=1, temperature=0)

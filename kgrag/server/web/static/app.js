@@ -222,12 +222,18 @@ function renderAnswer(answer) {
   const byNumber = new Map(answer.citations.map((c) => [c.n, c]));
   $("#answer-text").replaceChildren(...withCitations(answer.text, byNumber));
   $("#answer-refused").hidden = !answer.refused;
-  $("#citations").replaceChildren(...answer.citations.map(citationItem));
+  // Every source the answer was drawn from, the ones its text cites first and marked.
+  const cited = new Set(answer.citations.map((c) => c.chunk_id));
+  const sources = answer.sources && answer.sources.length ? answer.sources : answer.citations;
+  const ordered = [...sources.filter((s) => cited.has(s.chunk_id)), ...sources.filter((s) => !cited.has(s.chunk_id))];
+  $("#citations").replaceChildren(
+    ...ordered.map((s) => citationItem(s, cited.has(s.chunk_id))),
+  );
   $("#facts").replaceChildren(...answer.facts.map((f) => el("li", { text: f })));
   $("#facts-count").textContent = String(answer.facts.length);
   $("#timings").textContent = timingsLine(answer.timings);
   $("#answer-graph-button").disabled = false;
-  setStatus(`Answered with ${answer.citations.length} citation(s).`);
+  setStatus(`Answered citing ${answer.citations.length} of ${sources.length} source(s).`);
 }
 
 // The answer's text with each [n] (or [n, m]) of a known citation as a button.
@@ -256,10 +262,10 @@ function citeButton(citation) {
   });
 }
 
-function citationItem(citation) {
+function citationItem(citation, cited = true) {
   return el(
     "li",
-    { "data-chunk": citation.chunk_id },
+    { "data-chunk": citation.chunk_id, class: cited ? "cited" : "uncited" },
     citeButton(citation),
     " ",
     el("span", { class: "title", text: citation.title || "(untitled)" }),
@@ -550,7 +556,9 @@ async function showAnswerGraph() {
   if (!answer) return;
   setStatus("Drawing the graph behind the answer…");
   try {
-    const cited = answer.citations.map((c) => c.chunk_id);
+    // The passages the text cites; when it cites none, those it was drawn from.
+    const used = answer.citations.length ? answer.citations : answer.sources || [];
+    const cited = used.map((c) => c.chunk_id);
     const view = await api("POST", wsPath("/graph/answer"), { question: answer.question, k: Math.max(5, cited.length), cited });
     showView("explore");
     clearGraph();
