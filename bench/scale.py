@@ -8,7 +8,8 @@ each size:
   walks the files already there, as a user's re-run over a growing folder does);
 - `noop_reingest_s`: the same folder ingested again, nothing new;
 - `rss_mb`: this process's peak resident memory so far (VmHWM);
-- `disk_mb`: the graph server's folder (after an AOF rewrite) and the Qdrant folder;
+- `disk_mb`: the graph server's folder (after an AOF rewrite) and the Qdrant folder
+  (closed: SQLite has folded its write-ahead log in);
 - `restart_s`: a fresh process that opens the workspace and answers one fused
   retrieval, from its start to its exit;
 - `modes`: latency p50/p95 (and recall) per retrieval mode over the questions, which
