@@ -91,8 +91,8 @@ def bench_answers(
     from kgrag.bench.answers import run_answers
 
     r = guard(lambda: run_answers(data, limit, mode, out, llm=llm))
-    console.print(answers_table(r), markup=False)
-    console.print(support_line(r), markup=False)
+    console.print(answers_table(r), markup=False, soft_wrap=True)
+    console.print(support_line(r), markup=False, soft_wrap=True)
     if out:
         console.print(f"wrote {out}")
 

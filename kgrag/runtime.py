@@ -152,6 +152,7 @@ class Runtime:
         _ = self.config  # a workspace without data fails here, before any store opens
         dense = DenseRetriever(self.vectors)
         keyword = KeywordRetriever(self.vectors)
+        keyinfo = KeyinfoRetriever(self.vectors, indexed=self.config.keyinfo_index)
         graph = GraphRetriever(
             self.graph,
             self.entity_index,
@@ -170,7 +171,7 @@ class Runtime:
         )
         uses_llm = config.multi_query > 0 or config.rewrite
         return Retriever(
-            {r.name: r for r in (dense, keyword, graph, KeyinfoRetriever(self.vectors))},
+            {r.name: r for r in (dense, keyword, graph, keyinfo)},
             self.graph,
             self.embedder,
             self.analyzer,

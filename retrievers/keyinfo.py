@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import ClassVar
 
+from kgrag.core.errors import ConfigError
 from kgrag.core.types import ChunkAnnotations, Document, Lang, Triple
 from kgrag.retrievers.base import Query, Ranking, SubRetriever
 from kgrag.retrievers.vector_index import KeyinfoRecord, VectorIndex
@@ -65,13 +66,22 @@ def keyinfo_records(doc: Document, annotations: Sequence[ChunkAnnotations]) -> l
 
 
 class KeyinfoRetriever(SubRetriever):
-    """Chunks ranked by the cosine of their key information to the question. A workspace
-    ingested without the index has no key-information points: the ranking is empty."""
+    """Chunks ranked by the cosine of their key information to the question.
+
+    `indexed`: whether the workspace keeps the index (a choice of its first ingestion).
+    Asking one that does not is a ConfigError rather than an empty ranking, so that a
+    mode including this retriever says why it finds nothing."""
 
     name: ClassVar[str] = "keyinfo"
 
-    def __init__(self, vectors: VectorIndex) -> None:
+    def __init__(self, vectors: VectorIndex, indexed: bool) -> None:
         self.vectors = vectors
+        self.indexed = indexed
 
     def retrieve(self, query: Query, k: int) -> Ranking:
+        if not self.indexed:
+            raise ConfigError(
+                f"workspace {self.vectors.workspace!r} has no key-information index: it is "
+                "chosen at a workspace's first ingestion (KGRAG_KEYINFO_INDEX=true)"
+            )
         return Ranking(self.vectors.search_keyinfo(query.vector(), k))

@@ -80,8 +80,8 @@ def test_scale_bench_grows_one_workspace_and_writes_json_and_chart(
         for mode in step["modes"].values():
             assert 0 < mode["latency_ms"]["p50"] <= mode["latency_ms"]["p95"]
         assert step["modes"]["dense"]["recall@10"] >= 0.5  # supporting passages stay found
-    # Qdrant's local folder compacts between steps, so its size need not grow with it.
-    assert second["disk_mb"]["graph"] > 0 and second["disk_mb"]["vectors"] > 0
+    # measured with Qdrant's files closed, their write-ahead log folded in: they grow
+    assert second["disk_mb"]["vectors"] > first["disk_mb"]["vectors"]
     assert len(logged) == 2 and logged[1].startswith("30 passages: +10 at")
     assert Path(result["chart"]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     table = render(result)

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from kgrag.client import Client
+from kgrag.core.errors import ConfigError
 from kgrag.core.settings import Settings
 from kgrag.core.types import ChunkAnnotations, Document, Entity, Keyphrase, Triple
 from kgrag.retrievers.keyinfo import key_information, keyinfo_records
@@ -188,8 +189,9 @@ def test_a_workspace_without_the_index_writes_no_keyinfo(
         assert _ingest(rt, folder) == 1
         assert rt.vectors.keyinfo_chunks() == {}
         client = Client(workspace=workspace, settings=plain)
-        assert client.retrieve("Tu Youyou", k=2, mode="keyinfo") == []
-        assert client.retrieve("Tu Youyou", k=2, mode="dense")
+        with pytest.raises(ConfigError, match=r"no key-information index.*KGRAG_KEYINFO_INDEX"):
+            client.retrieve("Tu Youyou", k=2, mode="keyinfo")
+        assert client.retrieve("Tu Youyou", k=2, mode="fused")  # fused does not need it
     finally:
         Client(workspace=workspace, settings=plain).reset()
         drop_runtime(plain, workspace)
