@@ -139,11 +139,15 @@ def bench_extract(
     out: Out = None,
     passages: Annotated[int, typer.Option("--passages")] = 200,
     data: Annotated[Path | None, typer.Option("--data")] = None,
+    keyphrases: Annotated[bool, typer.Option("--keyphrases/--no-keyphrases")] = True,
 ) -> None:
-    """Entity and triple precision/recall/F1 per language, and extraction throughput."""
+    """Entity and triple precision/recall/F1 per language, Chinese keyphrase P/R/F1@k
+    per extractor, and extraction throughput."""
     from kgrag.bench.extract import main as extract_main
 
     args = ["--passages", str(passages)]
+    if not keyphrases:
+        args.append("--no-keyphrases")
     if out:
         args += ["--out", str(out)]
     if data:

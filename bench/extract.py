@@ -15,6 +15,9 @@ time and place modifiers are not arguments.
   出生于), and each argument when one normalised text contains the other (both null
   counts as a match).
 
+Keyphrases (Chinese): P/R/F1@k and passages/s of kgrag's jieba extractor and E5-ranked
+alternatives on `bench/data/keyphrases_zh.jsonl` (see `kgrag.bench.keyphrases`).
+
 Throughput: the first `passages` passages of the MuSiQue corpus (title + text, as the
 benchmark ingests them) through parse, chunk (fixed), embed and annotate (entities,
 keyphrases, triples), in batches as the ingest flow runs them; models are loaded and
@@ -206,10 +209,12 @@ def run_extract_bench(
     corpus: Path | None = None,
     hanlp_ner: str | None = None,
     embed_model: str | None = None,
+    keyphrases: bool = True,
 ) -> dict[str, Any]:
-    """Quality per language and backend, then throughput; prints the tables, writes JSON
-    to `out` when given and returns the result. `hanlp_ner` adds a Chinese row for a local
-    HanLP NER model; `passages=0` skips the throughput part."""
+    """Quality per language and backend, then Chinese keyphrases, then throughput; prints
+    the tables, writes JSON to `out` when given and returns the result. `hanlp_ner` adds a
+    Chinese row for a local HanLP NER model; `keyphrases=False` skips the keyphrase part
+    (which loads the multilingual E5 model), `passages=0` the throughput part."""
     import torch
 
     from kgrag.extractors.embed import DEFAULT_EMBED_MODEL, load_embedder
@@ -228,6 +233,12 @@ def run_extract_bench(
         "env": {"cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
                 "embed_model": embedder.name},
     }
+    if keyphrases:
+        from kgrag.bench.keyphrases import default_extractors, score_keyphrases
+        from kgrag.extractors.embed import MULTILINGUAL_EMBED_MODEL
+
+        e5 = load_embedder(MULTILINGUAL_EMBED_MODEL)
+        result["keyphrases"] = score_keyphrases(default_extractors(e5), quality_annotator.top_n)
     if passages > 0:
         annotator = build_annotator(embedder=embedder)
         result["throughput"] = measure_throughput(annotator, passages, corpus or DEFAULT_CORPUS)
@@ -272,6 +283,10 @@ def render(result: dict[str, Any]) -> str:
             f"\nEnd to end {'meets' if fast else 'misses'} the target of "
             f"{TARGET_PASSAGES_PER_S:.0f} passages/s."
         )
+    if "keyphrases" in result:
+        from kgrag.bench.keyphrases import render_keyphrases
+
+        lines += ["", *render_keyphrases(result["keyphrases"])]
     return "\n".join(lines)
 
 
@@ -282,10 +297,12 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--corpus", type=Path, default=None, help="folder with corpus.jsonl")
     parser.add_argument("--hanlp-ner", default=None, help="a local HanLP NER model to score too")
     parser.add_argument("--embed-model", default=None, help="embedding model (default bundled)")
+    parser.add_argument("--no-keyphrases", action="store_true",
+                        help="skip the Chinese keyphrase comparison")
     args = parser.parse_args(argv)
     return run_extract_bench(
         args.out, passages=args.passages, corpus=args.corpus, hanlp_ner=args.hanlp_ner,
-        embed_model=args.embed_model,
+        embed_model=args.embed_model, keyphrases=not args.no_keyphrases,
     )
 
 
