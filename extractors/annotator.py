@@ -46,10 +46,14 @@ class Annotator:
         languages: dict[Lang, LanguageAnnotator],
         embedder: Embedder | None,
         top_n: int,
+        batch_size: int = BATCH_SIZE,
     ) -> None:
+        """`batch_size`: level-0 chunks per call in `extraction.extract`, so that an
+        ingestion reports progress (and lets a question in) between such batches."""
         self.languages = languages
         self.embedder = embedder
         self.top_n = top_n
+        self.batch_size = batch_size
         self.timer = StageTimer()
         self.backends: dict[str, str] = {
             name: backend for lang in languages.values() for name, backend in lang.backends.items()
@@ -113,7 +117,7 @@ class Annotator:
                 jobs += annotator.annotate(mine, vectors, pool, self.timer)
         for job in jobs:
             job.result()
-        _drop_repeated_triples(results)
+        drop_repeated_triples(results)
         _add_title_entities(items, results)
         for part in parts:
             part.annotations.keyphrases.extend(part.keyphrases)
@@ -144,7 +148,7 @@ def _parts(
     return parts, results
 
 
-def _drop_repeated_triples(results: list[ChunkAnnotations]) -> None:
+def drop_repeated_triples(results: list[ChunkAnnotations]) -> None:
     """Overlapping chunks repeat sentences, and each copy yields the same triples: keep
     the first chunk's (one per document, sentence span and arguments)."""
     seen: set[tuple[str, tuple[int, int], str | None, str, str | None, bool]] = set()
@@ -258,4 +262,4 @@ def build_annotator(
         triples=triples,
         top_n=keyphrases_top_n,
     )
-    return Annotator({"en": english, "zh": chinese}, embedder, keyphrases_top_n)
+    return Annotator({"en": english, "zh": chinese}, embedder, keyphrases_top_n, batch_size)

@@ -38,6 +38,7 @@ from kgrag.flows.naming import run_name
 from kgrag.indexing.discovery import discover
 from kgrag.indexing.doctor import quick_check
 from kgrag.indexing.extraction import (
+    ChunkProgress,
     Extraction,
     ExtractionSpec,
     Parsed,
@@ -59,8 +60,10 @@ def parse_files(
 
 
 @task(cache_policy=NO_CACHE)
-def prepare_documents(indexer: Indexer, docs: list[Document]) -> PreparedBatch:
-    return indexer.prepare(docs)
+def prepare_documents(
+    indexer: Indexer, docs: list[Document], on_chunks: ChunkProgress | None = None
+) -> PreparedBatch:
+    return indexer.prepare(docs, on_chunks)
 
 
 @task(cache_policy=NO_CACHE)
@@ -97,16 +100,18 @@ def _batches(items: list[Path], size: int) -> Iterator[list[Path]]:
 
 
 Failures = list[tuple[str, str]]  # (path, reason) per file that could not be read
+# A new `ChunkProgress` for each extraction, adding what it is told to the ingestion's.
+ChunkCounter = Callable[[], ChunkProgress]
 
 
 def _prepare_here(
-    indexer: Indexer, batches: Iterator[list[Path]], report: IngestReport
+    indexer: Indexer, batches: Iterator[list[Path]], report: IngestReport, chunks: ChunkCounter
 ) -> Iterator[tuple[Failures, PreparedBatch]]:
     for batch in batches:
         started = time.perf_counter()
         docs, failures = parse_files(indexer, batch)
         report.add_time("parse", time.perf_counter() - started)
-        yield failures, prepare_documents(indexer, docs)
+        yield failures, prepare_documents(indexer, docs, chunks())
 
 
 def _prepare_in_workers(
@@ -115,10 +120,12 @@ def _prepare_in_workers(
     batches: Iterator[list[Path]],
     report: IngestReport,
     window: int,
+    chunks: ChunkCounter,
 ) -> Iterator[tuple[Failures, PreparedBatch]]:
     """Batches parsed and extracted by tasks on the task runner, planned here in between,
     yielded in order while the workers go on with the next ones (up to `window` batches
-    being extracted and as many being parsed)."""
+    being extracted and as many being parsed). A worker cannot call back into this
+    process, so a batch's chunks are counted when its extraction comes back."""
     parsing: deque[PrefectFuture[Parsed]] = deque()
     extracting: deque[tuple[Failures, Plan, PrefectFuture[Extraction] | None]] = deque()
 
@@ -142,7 +149,11 @@ def _prepare_in_workers(
             extracting.append((parsed.failures, plan, future))
             parse_next()
         failures, plan, future = extracting.popleft()
-        yield failures, plan.prepared(future.result() if future is not None else None)
+        extraction = future.result() if future is not None else None
+        if extraction is not None:
+            n = sum(c.level == 0 for d in extraction.documents for c in d.chunks)
+            chunks()(n, n)
+        yield failures, plan.prepared(extraction)
 
 
 @contextmanager
@@ -206,11 +217,15 @@ def ingest_flow(
     show_progress: bool = True,
     progress: Progress | None = None,
     extraction: ExtractionSpec | None = None,
+    chunk_progress: ChunkProgress | None = None,
 ) -> IngestReport:
     """Ingest a file or folder into the indexer's workspace (idempotent). `progress` is
-    told (files done, files in all, failures so far) as each file is done. With
-    `extraction`, parsing and extraction are tasks on the flow's task runner, in batches
-    no bigger than an equal share of the files per worker."""
+    told (files done, files in all, failures so far) as each file is done;
+    `chunk_progress`, (chunks done, chunks in all) as each batch of chunks is embedded
+    and annotated, both counted over the files chunked so far (the total grows batch by
+    batch of files), so a long file moves before it is done. With `extraction`, parsing
+    and extraction are tasks on the flow's task runner, in batches no bigger than an
+    equal share of the files per worker (chunks are then counted per batch of files)."""
     logger = get_run_logger()
     began = time.perf_counter()
     found = discover(Path(path))
@@ -222,8 +237,9 @@ def ingest_flow(
         "ingesting %d files from %s into workspace %r", len(found.files), path, indexer.workspace
     )
     done = 0
+    chunks_done = chunks_total = 0
     with RichProgress(
-        TextColumn("[bold]ingest"),
+        TextColumn("[bold]ingest {task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
@@ -238,14 +254,33 @@ def ingest_flow(
             if progress is not None:
                 progress(done, len(found.files), list(report.failed))
 
+        chunk_bar = bars.add_task("chunks", total=None, visible=False)
+
+        def chunk_counter() -> ChunkProgress:
+            told = [0, 0]  # what this extraction said last: (done, in all)
+
+            def tell(n: int, of: int) -> None:
+                nonlocal chunks_done, chunks_total
+                chunks_done += n - told[0]
+                chunks_total += of - told[1]
+                told[:] = [n, of]
+                bars.update(chunk_bar, completed=chunks_done, total=chunks_total, visible=True)
+                if chunk_progress is not None:
+                    chunk_progress(chunks_done, chunks_total)
+
+            return tell
+
         advance(0)  # the total is known
         if extraction is None:
-            prepared_batches = _prepare_here(indexer, _batches(found.files, batch_size), report)
+            batches = _batches(found.files, batch_size)
+            prepared_batches = _prepare_here(indexer, batches, report, chunk_counter)
         else:
             slots = _task_slots() if found.files else 1
             size = max(1, min(batch_size, math.ceil(len(found.files) / slots)))
             batches = _batches(found.files, size)
-            prepared_batches = _prepare_in_workers(indexer, extraction, batches, report, 2 * slots)
+            prepared_batches = _prepare_in_workers(
+                indexer, extraction, batches, report, 2 * slots, chunk_counter
+            )
         for failures, prepared in prepared_batches:
             for failed_path, reason in failures:
                 logger.warning("skipped %s: %s", failed_path, reason)

@@ -21,6 +21,7 @@ from kgrag.runtime import Runtime, drop_runtime, get_runtime
 if TYPE_CHECKING:
     from kgrag.flows.ingest import Progress
     from kgrag.indexing.doctor import DoctorReport
+    from kgrag.indexing.extraction import ChunkProgress
     from kgrag.indexing.report import IngestReport, SyncReport
     from kgrag.kg.store import GraphStore
     from kgrag.retrievers.explore import GraphView
@@ -60,10 +61,16 @@ class Client:
 
     # ------------------------------------------------------------ ingestion
     def ingest(
-        self, path: str | Path, show_progress: bool = False, progress: Progress | None = None
+        self,
+        path: str | Path,
+        show_progress: bool = False,
+        progress: Progress | None = None,
+        chunk_progress: ChunkProgress | None = None,
     ) -> IngestReport:
         """Run the Prefect ingest flow on a file or folder (idempotent). `progress` is told
-        (files done, files in all, failures so far) as each file is done."""
+        (files done, files in all, failures so far) as each file is done;
+        `chunk_progress`, (chunks done, chunks in all) as each batch of chunks is
+        embedded and annotated, so a long file shows progress before it is done."""
         from kgrag.flows.ingest import dask_task_runner, ingest_flow
         path = Path(path).expanduser().resolve()
         runtime = self._runtime(create=True, sample=path)
@@ -80,6 +87,7 @@ class Client:
             show_progress=show_progress,
             progress=progress,
             extraction=extraction,
+            chunk_progress=chunk_progress,
         )
 
     def delete(self, target: str) -> list[str]:
@@ -94,7 +102,12 @@ class Client:
 
         return prune_flow(str(folder), indexer=self._runtime().indexer)
 
-    def sync(self, folder: str | Path, progress: Progress | None = None) -> SyncReport:
+    def sync(
+        self,
+        folder: str | Path,
+        progress: Progress | None = None,
+        chunk_progress: ChunkProgress | None = None,
+    ) -> SyncReport:
         """Make the workspace match a folder: new and changed files ingested, files gone
         from it deleted. Unchanged files cost a hash."""
         from kgrag.core.ids import is_under, normalised_path
@@ -107,7 +120,7 @@ class Client:
             for d in self._runtime(create=True, sample=Path(root)).graph.documents()
             if is_under(d.path, root)
         }
-        ingested = self.ingest(root, progress=progress)
+        ingested = self.ingest(root, progress=progress, chunk_progress=chunk_progress)
         self.prune(root)
         after = {
             d.path: d.sha256 for d in self._runtime().graph.documents() if is_under(d.path, root)

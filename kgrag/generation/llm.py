@@ -51,8 +51,10 @@ class LocalLlama:
     on it at once would corrupt each other (or crash). Calls are therefore serialised by
     a lock held for the whole generation, streaming included: threads sharing the model
     wait their turn, and `on_token` runs under the lock, so it should only hand the piece
-    on (to a queue, a socket), not wait. For generations in parallel, use a server that
-    batches them (`llama-server --parallel N`, vLLM) through `RemoteChatModel`.
+    on (to a queue, a socket), not wait. An exception `on_token` raises stops the
+    generation there and frees the lock: that is how a caller whose reader went away
+    cancels. For generations in parallel, use a server that batches them
+    (`llama-server --parallel N`, vLLM) through `RemoteChatModel`.
     """
 
     def __init__(self, llama: Any, name: str) -> None:

@@ -17,7 +17,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,11 +27,12 @@ import numpy as np
 from kgrag.core.errors import ParseError
 from kgrag.core.ids import doc_id_of_chunk
 from kgrag.core.types import Chunk, ChunkAnnotations, Document
+from kgrag.extractors.annotator import drop_repeated_triples
+from kgrag.extractors.chunking import Chunker, embedding_units
 from kgrag.extractors.parse import parse_file
 
 if TYPE_CHECKING:
     from kgrag.extractors.annotator import Annotator
-    from kgrag.extractors.chunking import Chunker
     from kgrag.extractors.embed import Embedder
 
 
@@ -143,8 +144,19 @@ def parse_paths(
     return docs, failures
 
 
-def extract(chunker: Chunker, annotator: Annotator, docs: Sequence[Document]) -> Extraction:
-    """Chunk, embed and annotate `docs` (no store is touched)."""
+# Told (level-0 chunks done, level-0 chunks in all) as an extraction goes.
+ChunkProgress = Callable[[int, int], None]
+
+
+def extract(
+    chunker: Chunker,
+    annotator: Annotator,
+    docs: Sequence[Document],
+    on_chunks: ChunkProgress | None = None,
+) -> Extraction:
+    """Chunk, embed and annotate `docs` (no store is touched), `annotator.batch_size`
+    level-0 chunks at a time: `on_chunks` is told (done, in all) once they are chunked
+    and after each such batch, so a long file shows progress before it is written."""
     result = Extraction()
     if not docs:
         return result
@@ -152,16 +164,65 @@ def extract(chunker: Chunker, annotator: Annotator, docs: Sequence[Document]) ->
     chunked = [(doc, chunker.chunk(doc)) for doc in docs]
     result.stages["chunk"] = time.perf_counter() - started
     started = time.perf_counter()
-    vectors, annotations = annotator.embed_and_annotate(chunker, chunked)
+    total = sum(c.level == 0 for _, chunks in chunked for c in chunks)
+    if on_chunks is not None:
+        on_chunks(0, total)
+    blocks: list[list[np.ndarray]] = [[] for _ in chunked]
+    annotations: list[ChunkAnnotations] = []
+    done = 0
+    whole = type(chunker).embed is not Chunker.embed  # its vectors read the whole document
+    for piece in _slices(chunked, annotator.batch_size, whole):
+        items = [(chunked[n][0], chunks) for n, chunks in piece]
+        vectors, found = annotator.embed_and_annotate(chunker, items)
+        for (n, _), rows in zip(piece, vectors, strict=True):
+            blocks[n].append(rows)
+        annotations += found
+        done += sum(c.level == 0 for _, chunks in piece for c in chunks)
+        if on_chunks is not None:
+            on_chunks(done, total)
+    drop_repeated_triples(annotations)  # overlapping chunks of two batches
     result.stages["embed+annotate"] = time.perf_counter() - started
     by_doc: dict[str, list[ChunkAnnotations]] = {}
     for ann in annotations:
         by_doc.setdefault(doc_id_of_chunk(ann.chunk_id), []).append(ann)
-    result.documents = [
-        PreparedDocument(doc, chunks, vecs, by_doc.get(doc.id, []))
-        for (doc, chunks), vecs in zip(chunked, vectors, strict=True)
-    ]
+    result.documents = []
+    for (doc, chunks), parts in zip(chunked, blocks, strict=True):
+        vecs = np.concatenate(parts)
+        if len(vecs) != len(embedding_units(chunks)):
+            raise ValueError(f"{doc.path}: {len(vecs)} vectors for its embedding units")
+        result.documents.append(PreparedDocument(doc, chunks, vecs, by_doc.get(doc.id, [])))
     return result
+
+
+def _slices(
+    chunked: Sequence[tuple[Document, list[Chunk]]], size: int, whole: bool
+) -> Iterator[list[tuple[int, list[Chunk]]]]:
+    """(document index, its chunks) lists of about `size` level-0 chunks each, in order.
+    A level-0 chunk keeps the chunks that follow it (its level-1 children) in its
+    batch, so each batch's embedding units are the document's, in the same order; with
+    `whole`, documents are not split. Every document is in some batch, even one with no
+    chunk (its vectors are then an empty block)."""
+    piece: list[tuple[int, list[Chunk]]] = []
+    count = 0
+    for n, (_doc, chunks) in enumerate(chunked):
+        groups: list[list[Chunk]] = []
+        for chunk in chunks:
+            if chunk.level == 0 or not groups:
+                groups.append([])
+            groups[-1].append(chunk)
+        if whole or not groups:
+            groups = [list(chunks)]
+        for group in groups:
+            if count and count + sum(c.level == 0 for c in group) > size:
+                yield piece
+                piece, count = [], 0
+            if piece and piece[-1][0] == n:
+                piece[-1][1].extend(group)
+            else:
+                piece.append((n, list(group)))
+            count += sum(c.level == 0 for c in group)
+    if piece:
+        yield piece
 
 
 _TOOLS: dict[ExtractionSpec, tuple[Chunker, Annotator]] = {}

@@ -25,7 +25,13 @@ from kgrag.extractors.annotator import Annotator
 from kgrag.extractors.chunking import Chunker, embedding_units
 from kgrag.extractors.embed import Embedder
 from kgrag.indexing.discovery import discover
-from kgrag.indexing.extraction import Extraction, PreparedDocument, extract, parse_paths
+from kgrag.indexing.extraction import (
+    ChunkProgress,
+    Extraction,
+    PreparedDocument,
+    extract,
+    parse_paths,
+)
 from kgrag.indexing.report import BatchStats
 from kgrag.kg.resolution import resolve_entities
 from kgrag.kg.store import GraphStore
@@ -98,10 +104,13 @@ class Indexer:
         return parse_paths(paths, self.max_file_bytes)
 
     # ------------------------------------------------------------ writing
-    def prepare(self, docs: Sequence[Document]) -> PreparedBatch:
-        """Skip documents already complete; chunk, embed and annotate the others."""
+    def prepare(
+        self, docs: Sequence[Document], on_chunks: ChunkProgress | None = None
+    ) -> PreparedBatch:
+        """Skip documents already complete; chunk, embed and annotate the others
+        (`on_chunks`: see `extract`)."""
         plan = self.plan(docs)
-        return plan.prepared(extract(self.chunker, self.annotator, plan.todo))
+        return plan.prepared(extract(self.chunker, self.annotator, plan.todo, on_chunks))
 
     def plan(self, docs: Sequence[Document]) -> Plan:
         """Which documents are already complete (skipped) and which need extracting: the

@@ -9,6 +9,7 @@ one-line reason.
 from __future__ import annotations
 
 import json
+import logging
 import queue
 import threading
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, File, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
 from pydantic import BaseModel, Field
+from starlette.types import Receive, Scope, Send
 
 from kgrag import __version__
 from kgrag.answering import answer_method
@@ -27,6 +29,8 @@ from kgrag.core.errors import AuthError, KgragError
 from kgrag.server.discovery import LOCAL_TOKEN_HEADER
 from kgrag.server.service import Service
 from kgrag.workspace import list_workspaces
+
+log = logging.getLogger(__name__)
 
 _STATUS = {
     errors.AuthError: 401,
@@ -174,7 +178,8 @@ def create_app(service: Service, local_token: str | None = None) -> FastAPI:
             return client.ask(body.question, body.k, body.mode, answer=body.answer).to_dict()
         client.check_question(body.question)  # a bad one is a 4xx, not an error event
         answer_method(body.answer)
-        return StreamingResponse(_answer_events(client, body), media_type="text/event-stream")
+        gone = threading.Event()
+        return _EventStream(_answer_events(client, body, gone), gone)
 
     @app.get("/v1/workspaces/{ws}/graph/entity", dependencies=[api])
     def entity(
@@ -205,27 +210,63 @@ def upload_name(filename: str) -> Path:
     return Path(*parts)
 
 
-def _answer_events(client: Any, body: AskBody) -> Iterator[str]:
+class _EventStream(StreamingResponse):
+    """Server-Sent Events that set `gone` when the response ends, however it ends: the
+    last event sent, or the client gone (Starlette then stops sending, cancelling the
+    iteration at its next event)."""
+
+    def __init__(self, events: Iterator[str], gone: threading.Event) -> None:
+        super().__init__(events, media_type="text/event-stream")
+        self._gone = gone
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._gone.set()
+
+
+class _ClientGone(Exception):
+    """Raised by a streamed answer's token callback once nobody reads the stream: it
+    ends the generation at the next token, and with it the model's lock, which every
+    other question waits for (see `LocalLlama`)."""
+
+
+def _answer_events(client: Any, body: AskBody, gone: threading.Event) -> Iterator[str]:
     """Server-Sent Events: a `token` event per generated piece, then one `answer` event
-    with citations, facts and timings (or one `error` event)."""
+    with citations, facts and timings (or one `error` event). Once `gone` is set (the
+    client went away), the generation stops at its next token."""
     pieces: queue.Queue[tuple[str, Any]] = queue.Queue()
+    tokens = 0
+
+    def on_token(piece: str) -> None:
+        nonlocal tokens
+        if gone.is_set():
+            raise _ClientGone
+        tokens += 1
+        pieces.put(("token", piece))
 
     def run() -> None:
         try:
             answer = client.ask(
-                body.question,
-                body.k,
-                body.mode,
-                on_token=lambda t: pieces.put(("token", t)),
-                answer=body.answer,
+                body.question, body.k, body.mode, on_token=on_token, answer=body.answer
             )
             pieces.put(("answer", answer.to_dict()))
+        except _ClientGone:
+            log.warning("answer stream closed by the client: stopped after %d tokens", tokens)
         except KgragError as exc:
             pieces.put(("error", {"detail": str(exc), "error": type(exc).__name__}))
+        except Exception as exc:  # the stream ends with its error, it does not hang
+            log.exception("streamed answer failed")
+            pieces.put(("error", {"detail": f"{type(exc).__name__}: {exc}", "error": None}))
+        finally:
+            pieces.put(("end", None))  # wakes a reader still waiting
 
     threading.Thread(target=run, name="kgrag-ask-stream", daemon=True).start()
     while True:
         kind, data = pieces.get()
+        if kind == "end":
+            return
         payload = {"text": data} if kind == "token" else data
         yield f"event: {kind}\ndata: {json.dumps(payload, ensure_ascii=False)}\n\n"
         if kind != "token":

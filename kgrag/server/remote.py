@@ -29,6 +29,7 @@ from kgrag.server.discovery import LOCAL_TOKEN_HEADER
 
 T = TypeVar("T")
 Progress = Callable[[int, int, list[tuple[str, str]]], None]
+ChunkProgress = Callable[[int, int], None]  # (chunks done, chunks in all), as in the flow
 
 POLL_S = 0.2
 
@@ -75,10 +76,14 @@ class RemoteClient:
 
     # ------------------------------------------------------------ ingestion
     def ingest(
-        self, path: str | Path, show_progress: bool = False, progress: Progress | None = None
+        self,
+        path: str | Path,
+        show_progress: bool = False,
+        progress: Progress | None = None,
+        chunk_progress: ChunkProgress | None = None,
     ) -> IngestReport:
         """Ingest a file or folder by path; a server that may not read the path gets the
-        files uploaded instead."""
+        files uploaded instead. The callbacks are told what the job says, at each poll."""
         local = Path(path).expanduser().resolve()
         if not local.exists():
             raise errors.InputNotFoundError(f"{local}: no such file or folder")
@@ -86,7 +91,7 @@ class RemoteClient:
             job = self._json("POST", f"{self._ws}/ingest", json={"paths": [str(local)]})
         except errors.PathNotAllowedError:
             job = self._upload(local)
-        return self._follow(job["jobs"][0]["id"], show_progress, progress)
+        return self._follow(job["jobs"][0]["id"], show_progress, progress, chunk_progress)
 
     def _upload(self, local: Path) -> Any:
         from kgrag.indexing.discovery import discover
@@ -101,11 +106,16 @@ class RemoteClient:
             for _, (_, handle) in files:
                 handle.close()
 
-    def sync(self, folder: str | Path, progress: Progress | None = None) -> SyncReport:
+    def sync(
+        self,
+        folder: str | Path,
+        progress: Progress | None = None,
+        chunk_progress: ChunkProgress | None = None,
+    ) -> SyncReport:
         """The server ingests new and changed files and deletes documents of files gone."""
         body = {"folder": str(Path(folder).expanduser().resolve())}
         job = self._json("POST", f"{self._ws}/sync", json=body)["jobs"][0]
-        report: SyncReport = self._follow(job["id"], False, progress, SyncReport)
+        report: SyncReport = self._follow(job["id"], False, progress, chunk_progress, SyncReport)
         return report
 
     def _follow(
@@ -113,25 +123,32 @@ class RemoteClient:
         job_id: str,
         show_progress: bool,
         progress: Progress | None,
+        chunk_progress: ChunkProgress | None = None,
         kind: type[T] | Any = IngestReport,
     ) -> Any:
         from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
         from rich.progress import Progress as RichProgress
 
         with RichProgress(
-            TextColumn("[bold]ingest"),
+            TextColumn("[bold]ingest {task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
             disable=not show_progress,
         ) as bars:
             bar = bars.add_task("files", total=None)
+            chunk_bar = bars.add_task("chunks", total=None, visible=False)
             while True:
                 job = self._json("GET", f"/v1/jobs/{job_id}")
                 bars.update(bar, completed=job["files_done"], total=job["files_total"] or None)
+                chunks = job.get("chunks_done", 0), job.get("chunks_total", 0)  # older servers
+                if chunks[1]:
+                    bars.update(chunk_bar, completed=chunks[0], total=chunks[1], visible=True)
                 if progress is not None:
                     failed = [tuple(f) for f in job["failed"]]
                     progress(job["files_done"], job["files_total"], failed)
+                if chunk_progress is not None:
+                    chunk_progress(*chunks)
                 if job["state"] == "failed":
                     raise errors.ServiceError(f"ingestion failed on the server: {job['error']}")
                 if job["state"] == "done":

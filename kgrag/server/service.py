@@ -37,6 +37,10 @@ class Job:
     state: JobState = "queued"
     files_done: int = 0
     files_total: int = 0
+    # Level-0 chunks embedded and annotated, of those of the files chunked so far: these
+    # move within a long file, while files_done waits for it to be written.
+    chunks_done: int = 0
+    chunks_total: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
     report: dict[str, Any] | None = None
     error: str | None = None
@@ -105,13 +109,16 @@ class Service:
         def progress(done: int, total: int, failed: list[tuple[str, str]]) -> None:
             job.files_done, job.files_total, job.failed = done, total, failed
 
+        def chunk_progress(done: int, total: int) -> None:
+            job.chunks_done, job.chunks_total = done, total
+
         with self.write_lock:
             job.state = "running"
             try:
                 report = (
-                    client.sync(job.source, progress=progress)
+                    client.sync(job.source, progress, chunk_progress)
                     if job.kind == "sync"
-                    else client.ingest(job.source, progress=progress)
+                    else client.ingest(job.source, progress=progress, chunk_progress=chunk_progress)
                 )
             except KgragError as exc:
                 job.state, job.error = "failed", str(exc)
