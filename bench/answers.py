@@ -4,9 +4,9 @@ The first `limit` questions are asked twice, through the public `Client`: of the
 workspace (the answerable split) and of a workspace of the corpus without their
 supporting passages (the unanswerable split, `kgrag.bench.unanswerable`). Per question:
 
-* the LLM answer (KGRAG_ANSWER_STYLE's prompt): exact match and token F1 against the gold
-  answer, whether it cites anything it wrote as [n] (`cites_written`) and a supporting
-  passage (`cites_supporting`), whether it refused;
+* the LLM answer (KGRAG_ANSWER_STYLE's prompt, KGRAG_ANSWER_CONTEXT's sources): exact
+  match and token F1 against the gold answer, whether it cites anything it wrote as [n]
+  (`cites_written`) and a supporting passage (`cites_supporting`), whether it refused;
 * the evidence answer (no model): whether the gold answer is in its sentences
   (`evidence_hit`);
 * the question's support, the score KGRAG_REFUSE_BELOW is compared with. Its
@@ -68,6 +68,7 @@ def run_answers(
         "mode": mode,
         "questions": len(corpus.questions),
         "answer_style": settings.answer_style if llm else None,
+        "answer_context": settings.answer_context if llm else None,
         "refuse_below": settings.refuse_below,
         "splits": {s: _summary([r for r in rows if r["split"] == s], llm) for s in SPLITS},
         "support": {s: _percentiles(v) for s, v in scores.items()},

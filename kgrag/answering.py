@@ -12,8 +12,8 @@ from kgrag.core.errors import ConfigError
 from kgrag.core.types import Answer, AnswerMethod, Hit
 from kgrag.extractors.sentences import split_sentences
 from kgrag.generation.answer import generate_answer, refusal
-from kgrag.generation.context import build_context
-from kgrag.generation.evidence import evidence_answer
+from kgrag.generation.context import Context, build_context
+from kgrag.generation.evidence import evidence_answer, rank_sentences, sentence_context
 from kgrag.generation.terms import term_coverage
 
 if TYPE_CHECKING:
@@ -77,6 +77,8 @@ def answer_from(
             on_token=on_token,
         )
     else:
+        if settings.answer_context == "sentences":
+            context = _best_sentences(runtime, question, retrieval, context)
         result = generate_answer(
             question,
             retrieval.lang,
@@ -90,3 +92,22 @@ def answer_from(
     result.timings = {**timings, **result.timings}
     result.support = score
     return result
+
+
+def _best_sentences(
+    runtime: Runtime, question: str, retrieval: Retrieval, context: Context
+) -> Context:
+    """The LLM's context cut down to the sources' sentences that best match the question;
+    the whole context when none of them is a sentence (headings, list debris)."""
+    embedder = runtime.embedder
+    ranked = rank_sentences(
+        question,
+        retrieval.lang,
+        context.sources,
+        split_sentences,
+        embedder.encode_queries,
+        embedder.encode,
+    )
+    if not ranked:
+        return context
+    return sentence_context(question, context, ranked, runtime.settings.context_budget_tokens)

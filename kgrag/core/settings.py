@@ -11,7 +11,7 @@ from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_vali
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from kgrag.core.errors import ConfigError
-from kgrag.core.types import AnswerStyle
+from kgrag.core.types import AnswerContext, AnswerStyle
 
 # Files per parse/prepare/write batch of an ingestion, and texts per spaCy batch: big
 # enough to keep the models busy, small enough that progress and retries are fine-grained.
@@ -134,6 +134,9 @@ class Settings(BaseSettings):
 
     # Answers. The LLM prompt: "short" asks for the answer alone, "full" for cited prose.
     answer_style: AnswerStyle = "full"
+    # What the LLM reads of its sources: whole chunks, or only their sentences that best
+    # match the question (the evidence answer's ranking), about a quarter of the tokens.
+    answer_context: AnswerContext = "chunks"
     # Refuse without calling the LLM when the question's support (`Answer.support`: mean
     # of its nearest passage's cosine and the share of its terms the sources hold) is
     # below this; unset: always ask. Calibrated for the two auto-chosen embedders (MiniLM,

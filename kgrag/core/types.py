@@ -115,6 +115,7 @@ class Citation(Hit):
 
 AnswerMethod = Literal["llm", "evidence"]
 AnswerStyle = Literal["full", "short"]  # the LLM prompt: cited prose, or the answer alone
+AnswerContext = Literal["chunks", "sentences"]  # what of each source the LLM reads
 
 
 @dataclass

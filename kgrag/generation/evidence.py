@@ -18,13 +18,13 @@ import math
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from kgrag.core.types import Answer, Hit, Lang
 from kgrag.generation.answer import numbered_sources, refusal
-from kgrag.generation.context import Context
+from kgrag.generation.context import Context, build_context
 from kgrag.generation.terms import terms
 
 Splitter = Callable[[str, Lang], list[tuple[int, int]]]  # text -> sentence spans
@@ -37,6 +37,7 @@ MAX_SENTENCES = 3
 COSINE_WEIGHT = 0.5
 MIN_SENTENCE_CHARS = 8  # headings and list debris are not evidence
 MAX_FACTS = 5
+MAX_CONTEXT_SENTENCES = 8  # what the LLM reads with KGRAG_ANSWER_CONTEXT=sentences
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class Sentence:
     n: int
     text: str
     score: float
+    order: int = 0  # position among all sources' sentences, in reading order
 
 
 def rank_sentences(
@@ -74,8 +76,10 @@ def rank_sentences(
     vectors = encode_sentences([text for _, text, _ in candidates])
     cosine = vectors @ encode_question([question])[0]
     scored = [
-        Sentence(n, text, COSINE_WEIGHT * float(cos) + (1 - COSINE_WEIGHT) * share)
-        for (n, text, _), cos, share in zip(candidates, cosine, overlap, strict=True)
+        Sentence(n, text, COSINE_WEIGHT * float(cos) + (1 - COSINE_WEIGHT) * share, order)
+        for order, ((n, text, _), cos, share) in enumerate(
+            zip(candidates, cosine, overlap, strict=True)
+        )
     ]
     return sorted(scored, key=lambda s: -s.score)
 
@@ -137,3 +141,26 @@ def evidence_answer(
         sources=sources,
         method="evidence",
     )
+
+
+def sentence_context(
+    question: str, context: Context, ranked: list[Sentence], budget_tokens: int
+) -> Context:
+    """`context` cut down to its best `MAX_CONTEXT_SENTENCES` sentences, for the LLM: each
+    source keeps only its chosen sentences, in reading order; a source with none is left
+    out and the rest are numbered again. The returned sources are the whole passages, so
+    a citation still points at the passage, and the facts are those that link the
+    chosen sentences. A small model reads about a quarter of the tokens, and less that
+    does not bear on the question."""
+    chosen = ranked[:MAX_CONTEXT_SENTENCES]
+    kept: dict[int, list[Sentence]] = {}
+    for sentence in sorted(chosen, key=lambda s: s.order):
+        kept.setdefault(sentence.n, []).append(sentence)
+    numbers = sorted(kept)  # sources stay in rank order
+    trimmed = [
+        replace(context.sources[n - 1], text=" ".join(s.text for s in kept[n])) for n in numbers
+    ]
+    facts = linking_facts(context.facts, question, chosen)
+    cut = build_context(trimmed, facts, budget_tokens)
+    whole = {hit.chunk_id: hit for hit in context.sources}
+    return Context(cut.text, [whole[hit.chunk_id] for hit in cut.sources], cut.facts)

@@ -139,3 +139,31 @@ def test_linking_facts_touch_two_pieces():
     many = [f"Marie — knew → person {i}" for i in range(8)] + facts[:1]
     got = linking_facts(many, "What did Marie Curie discover?", chosen)
     assert got[0] == facts[0] and len(got) == 5
+
+
+def test_sentence_context_keeps_the_best_sentences_of_whole_sources(embedder: Embedder):
+    from kgrag.generation.evidence import MAX_CONTEXT_SENTENCES, sentence_context
+
+    filler = [
+        _hit(i, f"Element {i}", f"Element {i} is a grey metal. It melts at {i}00 degrees.")
+        for i in range(4, 12)
+    ]
+    hits = [*CURIES, *filler]
+    question = "Where was Marie Curie born?"
+    context = build_context(hits, ["Marie Curie — born in → Warsaw"], 4000)
+    ranked = rank_sentences(
+        question, "en", context.sources, split_sentences, embedder.encode_queries, embedder.encode
+    )
+    cut = sentence_context(question, context, ranked, 4000)
+    assert "She was born in Warsaw in 1867." in cut.text
+    assert "# Marie Curie" not in cut.text  # headings are not sentences
+    assert cut.text.count("<source ") <= MAX_CONTEXT_SENTENCES < len(hits)
+    assert len(cut.text) < len(context.text) / 2
+    # sources are the whole passages, numbered as the cut context numbers them
+    assert all(s in hits for s in cut.sources)
+    born = next(n for n, s in enumerate(cut.sources, start=1) if s.chunk_id == "c2")
+    assert f'<source id="{born}" title="Marie Curie">' in cut.text
+    # sentences keep their reading order within a source
+    text = cut.text[cut.text.index(f'<source id="{born}"') :]
+    if "physicist" in text.split("</source>")[0]:
+        assert text.index("physicist") < text.index("Warsaw")
