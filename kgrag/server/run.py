@@ -27,8 +27,23 @@ def warm_up(service: Service) -> None:
         log.warning("models not loaded ahead: %s", exc)
 
 
+def log_to_stderr() -> None:
+    """kgrag's own warnings (a model not loaded ahead, a stopped answer stream, a watch
+    that failed) go to the server's stderr. Prefect's console handler, which the CLI
+    sets to errors only to keep commands quiet, would otherwise swallow them."""
+    logger = logging.getLogger("kgrag")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+
 def serve(settings: Settings, host: str, port: int) -> None:
     import uvicorn
+
+    log_to_stderr()
 
     if not settings.uses_neo4j and settings.falkordb_autostart:
         from kgrag.services import start

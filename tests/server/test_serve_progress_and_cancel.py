@@ -42,10 +42,9 @@ class Served:
 def served(tmp_path_factory, falkordb_server, prefect_harness) -> Iterator[Served]:
     home = tmp_path_factory.mktemp("issue12-home")
     with pytest.MonkeyPatch.context() as env:
-        # The server reads its environment. The CLI shows only errors on the console
-        # (Prefect is chatty): warnings, such as a stopped generation's, are let through.
+        # The server reads its environment; its own warnings reach its log as they are
+        # (the CLI keeps Prefect's console handler to errors).
         env.setenv("KGRAG_LLM_MAX_TOKENS", str(MAX_TOKENS))
-        env.setenv("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
         with serve_process(home, falkordb_server) as (settings, _, info):
             yield Served(home, settings, info)
 
