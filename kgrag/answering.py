@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, get_args
 
 from kgrag.core.errors import ConfigError
-from kgrag.core.types import Answer, AnswerMethod, Hit
+from kgrag.core.types import Answer, AnswerMethod, Hit, Lang
 from kgrag.extractors.sentences import split_sentences
 from kgrag.generation.answer import generate_answer, refusal
 from kgrag.generation.context import Context, build_context
@@ -78,7 +78,9 @@ def answer_from(
         )
     else:
         if settings.answer_context == "sentences":
-            context = _best_sentences(runtime, question, retrieval, context)
+            context = _best_sentences(
+                question, retrieval.lang, context, settings.context_budget_tokens
+            )
         result = generate_answer(
             question,
             retrieval.lang,
@@ -94,20 +96,12 @@ def answer_from(
     return result
 
 
-def _best_sentences(
-    runtime: Runtime, question: str, retrieval: Retrieval, context: Context
-) -> Context:
-    """The LLM's context cut down to the sources' sentences that best match the question;
-    the whole context when none of them is a sentence (headings, list debris)."""
-    embedder = runtime.embedder
-    ranked = rank_sentences(
-        question,
-        retrieval.lang,
-        context.sources,
-        split_sentences,
-        embedder.encode_queries,
-        embedder.encode,
-    )
+def _best_sentences(question: str, lang: Lang, context: Context, budget: int) -> Context:
+    """The LLM's context cut down to the sources' sentences that share the most of the
+    question's terms (no embedding: it would cost more than the prompt it saves with a
+    slow embedder); the whole context when none of them is a sentence (headings, list
+    debris)."""
+    ranked = rank_sentences(question, lang, context.sources, split_sentences, None, None)
     if not ranked:
         return context
-    return sentence_context(question, context, ranked, runtime.settings.context_budget_tokens)
+    return sentence_context(question, context, ranked, budget)

@@ -55,10 +55,12 @@ def rank_sentences(
     lang: Lang,
     sources: list[Hit],
     split: Splitter,
-    encode_question: Encoder,
-    encode_sentences: Encoder,
+    encode_question: Encoder | None,
+    encode_sentences: Encoder | None,
 ) -> list[Sentence]:
-    """Every distinct sentence of `sources` (source n = sources[n - 1]), best first."""
+    """Every distinct sentence of `sources` (source n = sources[n - 1]), best first.
+    Without encoders, by the term overlap alone: no model runs, which matters where
+    the embedder is slow (multilingual-e5 on CPU embeds tens of sentences a second)."""
     candidates: list[tuple[int, str, set[str]]] = []
     seen: set[str] = set()
     for n, hit in enumerate(sources, start=1):
@@ -73,10 +75,13 @@ def rank_sentences(
     if not candidates:
         return []
     overlap = _term_overlap(terms(question), [t for _, _, t in candidates])
-    vectors = encode_sentences([text for _, text, _ in candidates])
-    cosine = vectors @ encode_question([question])[0]
+    if encode_question is None or encode_sentences is None:
+        cosine, weight = np.zeros(len(candidates)), 0.0
+    else:
+        vectors = encode_sentences([text for _, text, _ in candidates])
+        cosine, weight = vectors @ encode_question([question])[0], COSINE_WEIGHT
     scored = [
-        Sentence(n, text, COSINE_WEIGHT * float(cos) + (1 - COSINE_WEIGHT) * share, order)
+        Sentence(n, text, weight * float(cos) + (1 - weight) * share, order)
         for order, ((n, text, _), cos, share) in enumerate(
             zip(candidates, cosine, overlap, strict=True)
         )
