@@ -420,9 +420,14 @@ def test_upload_a_file_and_see_it_listed(page: Page, server: Server, tmp_path: P
     page.wait_for_selector("#documents tr:has-text('居里夫人.txt')")
     assert page.inner_text("#job-text").startswith("done: 2 indexed")
     assert page.locator("#documents tbody tr").count() == 2
+    listed = 0
     for row in page.locator("#documents tbody tr").all():
         chunks, entities = (int(t) for t in row.locator("td.num").all_inner_texts())
         assert chunks >= 1 and entities >= 1
+        listed += chunks
+    # the bar counted the job's chunks, all of them done
+    bar = page.locator("#job-progress")
+    assert bar.evaluate("b => [b.value, b.max]") == [listed, listed]
     assert "webuploads" in page.locator("#workspace option").all_inner_texts()
     snap(page, tmp_path, "documents")
 

@@ -653,11 +653,14 @@ async function followJob(id) {
 }
 
 function showJob(job) {
+  // chunks move inside a long file, files only when one is written
   const progress = $("#job-progress");
-  progress.max = Math.max(job.files_total, 1);
-  progress.value = job.files_done;
+  const chunks = job.chunks_total > 0;
+  progress.max = Math.max(chunks ? job.chunks_total : job.files_total, 1);
+  progress.value = chunks ? job.chunks_done : job.files_done;
   const failed = job.failed.map(([path, reason]) => `${path}: ${reason}`);
   let text = `${job.state}: ${job.files_done}/${job.files_total || "?"} file(s)`;
+  if (chunks) text += `, ${job.chunks_done}/${job.chunks_total} chunks`;
   if (job.state === "done" && job.report) text = `done: ${job.report.indexed} indexed, ${job.report.unchanged} unchanged`;
   if (job.state === "failed") text = `failed: ${job.error}`;
   if (failed.length) text += ` · failed: ${failed.join("; ")}`;
