@@ -174,6 +174,14 @@ RETURN c.id AS id, c.doc_id AS doc_id, c.text AS text, c.level AS level,
        c.span_start AS span_start, c.span_end AS span_end, d.path AS path, d.title AS title
 """
 
+# Titles of many chunks' documents, and the texts of the few in $with_text.
+CHUNK_TITLES: Final = """
+UNWIND $ids AS id
+MATCH (d:Document)-[:HAS_CHUNK]->(c:Chunk {id: id})
+RETURN c.id AS id, d.id AS doc_id, d.title AS title,
+       CASE WHEN c.id IN $with_text THEN c.text ELSE null END AS text
+"""
+
 COUNT_LABEL: Final = {
     label: f"MATCH (n:{label}) RETURN count(n) AS n"
     for label in ("Document", "Chunk", "Entity", "Keyphrase")

@@ -228,6 +228,19 @@ class GraphStore(ABC):
             for r in self.run(q.CHUNKS_BY_ID, {"ids": list(ids)})
         }
 
+    def chunk_titles(
+        self, ids: Sequence[str], with_text: Sequence[str] = ()
+    ) -> dict[str, tuple[str, str, str]]:
+        """Chunk id -> (document id, document title, text); the text only for the chunks
+        in `with_text` ("" for the others), so that many titles cost no texts."""
+        if not ids:
+            return {}
+        params = {"ids": list(ids), "with_text": list(with_text)}
+        return {
+            str(r["id"]): (str(r["doc_id"]), str(r["title"] or ""), str(r["text"] or ""))
+            for r in self.run(q.CHUNK_TITLES, params)
+        }
+
     def entities(self, keys: Sequence[str]) -> dict[str, EntityRecord]:
         if not keys:
             return {}

@@ -19,6 +19,7 @@ from kgrag.extractors.lang import detect_lang
 from kgrag.extractors.query_terms import QueryAnalyzer
 from kgrag.kg.store import GraphStore
 from kgrag.retrievers.base import Query, Ranking, SubRetriever
+from kgrag.retrievers.bridge import BridgeConfig, bridge
 from kgrag.retrievers.fuse import FusionMethod, fuse
 from kgrag.retrievers.graph import GraphEvidence
 from kgrag.retrievers.linking import Seed
@@ -69,6 +70,9 @@ class RetrievalConfig:
     multi_query: int = 0  # LLM rephrasings retrieved and fused with the question (RAG-Fusion)
     rewrite: bool = False  # let the LLM rewrite the question into a search query first
     rerank_candidates: int = 20  # hits the reranker re-scores, when one is configured
+    # Modes with the graph: documents the top passage names by title move up behind it
+    # (`retrievers.bridge`; `BridgeConfig(sources=0)` turns it off).
+    bridges: BridgeConfig = field(default_factory=BridgeConfig)
 
 
 @dataclass
@@ -164,11 +168,15 @@ class Retriever:
         }
         evidence = rankings["graph"].evidence if "graph" in rankings else None
         if len(rankings) == 1:
-            return next(iter(rankings.values())).hits, evidence
-        lists = {name: ranking.hits for name, ranking in rankings.items()}
-        weights = self.config.weights_by_lang.get(query.lang, self.config.weights)
-        fused = fuse(lists, self.config.fusion, weights, self.config.rrf_k)
-        return fused, evidence
+            ranked = next(iter(rankings.values())).hits
+        else:
+            lists = {name: ranking.hits for name, ranking in rankings.items()}
+            weights = self.config.weights_by_lang.get(query.lang, self.config.weights)
+            ranked = fuse(lists, self.config.fusion, weights, self.config.rrf_k)
+        if "graph" in rankings and self.config.bridges.sources > 0:
+            with query.timed("bridge_ms"):
+                ranked = bridge(ranked, self.graph, self.config.bridges)
+        return ranked, evidence
 
 
 def _ms(started: float) -> float:

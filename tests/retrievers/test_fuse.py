@@ -4,13 +4,14 @@ from kgrag.core.choices import parse_choice
 from kgrag.core.errors import ConfigError
 from kgrag.core.types import Hit
 from kgrag.retrievers.base import Query, Ranking, SubRetriever
+from kgrag.retrievers.bridge import BridgeConfig
 from kgrag.retrievers.fuse import (
     FusionMethod,
     fuse,
     reciprocal_rank_fusion,
     weighted_score_fusion,
 )
-from kgrag.retrievers.pipeline import CHINESE_WEIGHTS, Mode, Retriever
+from kgrag.retrievers.pipeline import CHINESE_WEIGHTS, Mode, RetrievalConfig, Retriever
 
 
 def _ranked(source: str, *ids: str) -> list[Hit]:
@@ -79,7 +80,8 @@ def test_the_question_language_picks_its_fusion_weights():
         "keyword": _Fixed("keyword", "kw"),
         "graph": _Fixed("graph", "gr", "c", "d", "dx"),
     }
-    retriever = Retriever(retrievers, graph=None, embedder=None, analyzer=None)  # type: ignore[arg-type]
+    config = RetrievalConfig(bridges=BridgeConfig(sources=0))  # no graph to read titles from
+    retriever = Retriever(retrievers, None, None, None, config)  # type: ignore[arg-type]
 
     def first(lang: str) -> str:
         query = Query("q", lang, None, None)  # type: ignore[arg-type]
