@@ -17,8 +17,6 @@ from kgrag.generation.evidence import evidence_answer, rank_sentences, sentence_
 from kgrag.generation.terms import term_coverage
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from kgrag.retrievers.pipeline import Retrieval
     from kgrag.runtime import Runtime
 
@@ -33,9 +31,7 @@ def answer_method(value: str) -> AnswerMethod:
     raise ConfigError(f"unknown answer {value!r}: use one of {', '.join(METHODS)}")
 
 
-def support(
-    runtime: Runtime, question: str, sources: list[Hit], vector: np.ndarray | None = None
-) -> float:
+def support(runtime: Runtime, question: str, sources: list[Hit]) -> float:
     """How well the workspace covers the question: the mean of the cosine between the
     question and its nearest passage, and the share of the question's terms that the
     answer's sources hold. The two fail differently (the cosine misses a question whose
@@ -45,8 +41,7 @@ def support(
     cmrc; the cosine alone 0.81 / 0.84 / 0.96, the terms alone 0.73 / 0.87 / 0.99, the
     fused score of the top hit 0.79 / 0.73 / 0.94, and that one is a rank (RRF), not a
     scale: 0.044 to 0.057 for nearly every question."""
-    if vector is None:  # `vector`: the question's, when retrieval already embedded it
-        vector = runtime.embedder.encode_queries([question])[0]
+    vector = runtime.embedder.encode_queries([question])[0]
     best = runtime.vectors.search_dense(vector, 1)
     cosine = best[0].score if best else 0.0
     return (cosine + term_coverage(question, sources)) / 2
@@ -64,7 +59,7 @@ def answer_from(
     settings = runtime.settings
     context = build_context(retrieval.hits, retrieval.facts, settings.context_budget_tokens)
     started = time.perf_counter()
-    score = support(runtime, question, context.sources, retrieval.question_vector)
+    score = support(runtime, question, context.sources)
     timings = {"support_ms": (time.perf_counter() - started) * 1000}
     if settings.refuse_below is not None and score < settings.refuse_below:
         refused = refusal(question, retrieval.lang, context.facts, method, on_token)

@@ -53,11 +53,6 @@ class Query:
             elapsed = (time.perf_counter() - started) * 1000
             self.timings[key] = self.timings.get(key, 0.0) + elapsed
 
-    @property
-    def embedded(self) -> np.ndarray | None:
-        """The text's vector if a retriever has asked for it, else None (nothing runs)."""
-        return self._vector
-
     def vector(self) -> np.ndarray:
         if self._vector is None:
             with self.timed("embed_ms"):

@@ -13,8 +13,6 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-import numpy as np
-
 from kgrag.core.types import Hit, Lang
 from kgrag.extractors.embed import Embedder
 from kgrag.extractors.lang import detect_lang
@@ -85,8 +83,6 @@ class Retrieval:
     seeds: list[Seed] = field(default_factory=list)
     queries: list[str] = field(default_factory=list)  # the question and its LLM rewrites
     timings: dict[str, float] = field(default_factory=dict)
-    # The question's embedding when the mode computed it, so the answer need not again.
-    question_vector: np.ndarray | None = None
 
 
 class Retriever:
@@ -159,8 +155,7 @@ class Retriever:
             hits = self.reranker.rerank(question, hits, k)
             timings["rerank_ms"] = _ms(started)
         seeds = [s for e in evidence for s in e.seeds]
-        vector = next((q.embedded for q in queries if q.text == question), None)
-        return Retrieval(hits[:k], lang, facts, seeds, texts, timings, vector)
+        return Retrieval(hits[:k], lang, facts, seeds, texts, timings)
 
     def _queries(self, question: str, lang: Lang) -> list[str]:
         first = rewrite_query(self.llm, question, lang) if self.config.rewrite else question
