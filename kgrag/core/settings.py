@@ -83,6 +83,7 @@ class Settings(BaseSettings):
     llm_n_gpu_layers: int = -1
     llm_n_ctx: int = 4096
     llm_n_threads: int | None = None
+    llm_flash_attn: bool = True
     llm_max_tokens: int = 160
     llm_temperature: float = 0.1
     # An OpenAI-compatible server (llama.cpp, vLLM) instead of the local GGUF when set:

@@ -61,4 +61,5 @@ def open_chat_model(settings: Settings) -> ChatModel:
         settings.llm_n_gpu_layers,
         settings.llm_n_ctx,
         settings.llm_n_threads,
+        settings.llm_flash_attn,
     )

@@ -104,11 +104,17 @@ class LocalLlama:
 
 
 def open_llama(
-    model_path: str, n_gpu_layers: int = -1, n_ctx: int = 4096, n_threads: int | None = None
+    model_path: str,
+    n_gpu_layers: int = -1,
+    n_ctx: int = 4096,
+    n_threads: int | None = None,
+    flash_attn: bool = True,
 ) -> LocalLlama:
     """A newly loaded model (see `load_llm` for the shared one). `n_gpu_layers=-1`
     offloads every layer when llama.cpp was built with GPU support and is ignored by a
-    CPU build, so the same setting is right on both."""
+    CPU build, so the same setting is right on both. Flash attention reads the prompt
+    about a fifth faster on two CPU cores (SmolLM2-135M, a 1,000-token prompt: 289
+    against 234 tokens/s); KGRAG_LLM_FLASH_ATTN=false turns it off for a GPU without it."""
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     from llama_cpp import Llama
 
@@ -117,6 +123,7 @@ def open_llama(
         n_gpu_layers=n_gpu_layers,
         n_ctx=n_ctx,
         n_threads=n_threads or default_threads(),
+        flash_attn=flash_attn,
         verbose=False,
     )
     model = LocalLlama(llama, Path(model_path).name)
@@ -124,17 +131,21 @@ def open_llama(
     return model
 
 
-_LOADED: dict[tuple[str, int, int, int | None], LocalLlama] = {}
+_LOADED: dict[tuple[str, int, int, int | None, bool], LocalLlama] = {}
 _LOAD_LOCK = threading.Lock()
 
 
 def load_llm(
-    model_path: str, n_gpu_layers: int = -1, n_ctx: int = 4096, n_threads: int | None = None
+    model_path: str,
+    n_gpu_layers: int = -1,
+    n_ctx: int = 4096,
+    n_threads: int | None = None,
+    flash_attn: bool = True,
 ) -> LocalLlama:
     """The process's one model for these arguments, loaded on the first call. Sharing it
     shares its lock, so all its users are serialised; threads asking at the same time
     wait for one load instead of each loading a copy."""
-    key = (model_path, n_gpu_layers, n_ctx, n_threads)
+    key = (model_path, n_gpu_layers, n_ctx, n_threads, flash_attn)
     with _LOAD_LOCK:
         if key not in _LOADED:
             _LOADED[key] = open_llama(*key)

@@ -12,9 +12,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kgrag.core.records import DocumentRecord
-from kgrag.indexing.indexer import Indexer
+
+if TYPE_CHECKING:  # the remote client reads DoctorReport without the indexer's imports
+    from kgrag.indexing.indexer import Indexer
 
 
 @dataclass

@@ -12,7 +12,7 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -23,9 +23,11 @@ from kgrag.core.settings import Settings, check_workspace, load_settings
 from kgrag.core.types import Answer, Hit
 from kgrag.indexing.doctor import DoctorReport
 from kgrag.indexing.report import IngestReport, SyncReport
-from kgrag.retrievers.explore import GraphView
-from kgrag.retrievers.pipeline import Retrieval
 from kgrag.server.discovery import LOCAL_TOKEN_HEADER
+
+if TYPE_CHECKING:  # imported where used: they bring the retrievers' numeric stack
+    from kgrag.retrievers.explore import GraphView
+    from kgrag.retrievers.pipeline import Retrieval
 
 T = TypeVar("T")
 Progress = Callable[[int, int, list[tuple[str, str]]], None]
@@ -177,6 +179,8 @@ class RemoteClient:
 
     # ------------------------------------------------------------ queries
     def search(self, question: str, k: int | None = None, mode: str | None = None) -> Retrieval:
+        from kgrag.retrievers.pipeline import Retrieval
+
         body = {"question": question, "k": k, "mode": mode}
         retrieval: Retrieval = self._json("POST", f"{self._ws}/retrieve", Retrieval, json=body)
         return retrieval
@@ -222,6 +226,8 @@ class RemoteClient:
         return info
 
     def neighbourhood(self, name: str, hops: int = 1) -> GraphView:
+        from kgrag.retrievers.explore import GraphView
+
         view: GraphView = self._json(
             "GET", f"{self._ws}/graph/entity", GraphView, params={"name": name, "hops": hops}
         )

@@ -104,7 +104,7 @@ def test_load_llm_loads_once_for_threads_asking_together(monkeypatch: pytest.Mon
         thread.start()
     for thread in threads:
         thread.join()
-    assert opened == [("/m.gguf", -1, 4096, None)]
+    assert opened == [("/m.gguf", -1, 4096, None, True)]
     assert len(got) == 3 and got[0] is got[1] is got[2]
     assert load_llm("/m.gguf", n_ctx=512) is not got[0]  # other arguments, other model
 
