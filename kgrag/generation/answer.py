@@ -9,7 +9,7 @@ from collections.abc import Callable
 from kgrag.core.types import Answer, AnswerMethod, AnswerStyle, Citation, Lang
 from kgrag.generation.chat_model import ChatModel
 from kgrag.generation.context import Context
-from kgrag.generation.prompts import REFUSAL, STOP, build_messages, is_refusal
+from kgrag.generation.prompts import MAX_TOKENS, REFUSAL, STOP, build_messages, is_refusal
 
 _CITE = re.compile(r"\[(\d{1,3})\]")
 
@@ -62,7 +62,7 @@ def generate_answer(
     started = time.perf_counter()
     text = llm.chat(
         build_messages(question, context.text, lang, style),
-        max_tokens=max_tokens,
+        max_tokens=min(max_tokens, MAX_TOKENS[style] or max_tokens),
         temperature=temperature,
         on_token=on_token,
         stop=STOP[style],

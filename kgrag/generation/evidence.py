@@ -151,13 +151,14 @@ def evidence_answer(
 def sentence_context(
     question: str, context: Context, ranked: list[Sentence], budget_tokens: int
 ) -> Context:
-    """`context` cut down to its best `MAX_CONTEXT_SENTENCES` sentences, for the LLM: each
-    source keeps only its chosen sentences, in reading order; a source with none is left
-    out and the rest are numbered again. The returned sources are the whole passages, so
+    """`context` cut down to its best `MAX_CONTEXT_SENTENCES` sentences that score above
+    nothing (that share a term with the question; the best one when none does), for the
+    LLM: each source keeps only its chosen sentences, in reading order; a source with none
+    is left out and the rest are numbered again. The returned sources are the whole passages, so
     a citation still points at the passage, and the facts are those that link the
     chosen sentences. A small model reads about a quarter of the tokens, and less that
     does not bear on the question."""
-    chosen = ranked[:MAX_CONTEXT_SENTENCES]
+    chosen = [s for s in ranked[:MAX_CONTEXT_SENTENCES] if s.score > 0] or ranked[:1]
     kept: dict[int, list[Sentence]] = {}
     for sentence in sorted(chosen, key=lambda s: s.order):
         kept.setdefault(sentence.n, []).append(sentence)

@@ -74,6 +74,9 @@ USER: dict[AnswerStyle, dict[Lang, str]] = {
 # Where generation ends: a short answer is its first line (what tiny models add after
 # it is padding, or the prompt's own markup echoed back).
 STOP: dict[AnswerStyle, list[str] | None] = {"full": None, "short": ["\n"]}
+# The most tokens a short answer needs (a name, a date: about 30 Chinese characters); a
+# tiny model that runs on past its answer is cut here, not at KGRAG_LLM_MAX_TOKENS.
+MAX_TOKENS: dict[AnswerStyle, int | None] = {"full": None, "short": 48}
 
 # What untrusted text could use to pose as prompt structure; `neutralize` escapes the
 # last character of each match:

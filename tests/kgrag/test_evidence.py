@@ -158,6 +158,7 @@ def test_sentence_context_keeps_the_best_sentences_of_whole_sources():
     assert "# Marie Curie" not in cut.text  # headings are not sentences
     assert cut.text.count("<source ") <= MAX_CONTEXT_SENTENCES < len(hits)
     assert len(cut.text) < len(context.text) / 2
+    assert "grey metal" not in cut.text  # a sentence with none of the question's terms
     # sources are the whole passages, numbered as the cut context numbers them
     assert all(s in hits for s in cut.sources)
     born = next(n for n, s in enumerate(cut.sources, start=1) if s.chunk_id == "c2")
