@@ -159,6 +159,10 @@ RETURN d.id AS id, d.path AS path, d.title AS title, d.lang AS lang, d.sha256 AS
 
 DOCUMENTS_BY_PATH: Final = "MATCH (d:Document {path: $path})" + _DOCUMENT_FIELDS
 
+DOCUMENTS_BY_PATHS: Final = (
+    "UNWIND $paths AS path MATCH (d:Document {path: path})" + _DOCUMENT_FIELDS
+)
+
 DOCUMENT_BY_ID: Final = "MATCH (d:Document {id: $doc_id})" + _DOCUMENT_FIELDS
 
 ALL_DOCUMENTS: Final = "MATCH (d:Document)" + _DOCUMENT_FIELDS + "ORDER BY d.path"

@@ -197,6 +197,15 @@ class GraphStore(ABC):
     def documents_by_path(self, path: str) -> list[DocumentRecord]:
         return [_document(r) for r in self.run(q.DOCUMENTS_BY_PATH, {"path": path})]
 
+    def documents_by_paths(self, paths: Sequence[str]) -> dict[str, list[DocumentRecord]]:
+        """Every stored version of each of `paths`, in one query (a path with none is
+        absent): planning a batch of files costs one round trip, not one per file."""
+        found: dict[str, list[DocumentRecord]] = {}
+        for row in self.run(q.DOCUMENTS_BY_PATHS, {"paths": list(paths)}):
+            record = _document(row)
+            found.setdefault(record.path, []).append(record)
+        return found
+
     def document(self, doc_id: str) -> DocumentRecord | None:
         rows = self.run(q.DOCUMENT_BY_ID, {"doc_id": doc_id})
         return _document(rows[0]) if rows else None

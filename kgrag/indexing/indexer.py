@@ -117,8 +117,9 @@ class Indexer:
         graph's part of `prepare`. The extraction (`indexing.extraction.extract`) may then
         run in another process."""
         plan = Plan()
+        stored = self.graph.documents_by_paths(sorted({doc.path for doc in docs}))
         for doc in docs:
-            versions = self.graph.documents_by_path(doc.path)
+            versions = stored.get(doc.path, [])
             others = [v.id for v in versions if v.id != doc.id]
             if any(v.id == doc.id and v.complete for v in versions):
                 plan.unchanged += 1

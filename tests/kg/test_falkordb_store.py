@@ -137,3 +137,15 @@ def test_triple_arguments_and_spans_reach_the_graph(store: FalkorDBStore):
         "RETURN m.count AS n, m.starts AS starts"
     )
     assert men == {"n": 2, "starts": [8, 43]}
+
+
+def test_documents_by_paths_reads_every_version_of_many_paths_at_once(store: FalkorDBStore):
+    for doc_id in ("p1", "p2"):
+        doc, chunks = _doc(doc_id, f"{doc_id} text")
+        store.upsert_document(doc, chunks)
+    store.mark_complete("p1")
+    found = store.documents_by_paths(["/data/p1.md", "/data/p2.md", "/data/none.md"])
+    assert set(found) == {"/data/p1.md", "/data/p2.md"}  # a path never stored is absent
+    assert [(d.id, d.complete) for d in found["/data/p1.md"]] == [("p1", True)]
+    assert [(d.id, d.complete) for d in found["/data/p2.md"]] == [("p2", False)]
+    assert found["/data/p2.md"] == store.documents_by_path("/data/p2.md")
