@@ -56,6 +56,7 @@ def resolve_entities(
     neighbours: int = SAME_AS_NEIGHBOURS,
     *,
     reads_han: bool = False,
+    prune: bool = True,
 ) -> int:
     """Drop index entries of entities the graph no longer has, index every unresolved
     entity, then link each to its nearest names above `threshold` with SAME_AS edges,
@@ -63,9 +64,10 @@ def resolve_entities(
     Chinese names apart). Every name is embedded (in one call: the model's own batching
     sorts by length, so its float noise would otherwise depend on our batches) and indexed
     before any is searched, so the edges do not depend on how the work is cut. The cost
-    grows with the change, not with all pairs. Returns the number of entities resolved."""
-    gone = index.keys() - graph.entity_keys()
-    index.remove(sorted(gone))
+    grows with the change, not with all pairs. Returns the number of entities resolved.
+    `prune=False` skips the first step, which reads every key of both."""
+    if prune:
+        index.remove(sorted(index.keys() - graph.entity_keys()))
     pending = graph.unresolved_entities()
     vectors = index.add({e.key: e.name for e in pending})
     for start in range(0, len(pending), RESOLVE_BATCH):

@@ -234,7 +234,9 @@ class VectorIndex:
     @contextmanager
     def batch(self) -> Iterator[None]:
         """Writes inside are published to searches together, when the batch ends; until
-        then searches see the snapshot from before it (local mode)."""
+        then searches see the snapshot from before it (local mode). A collection nobody
+        has searched yet gets its snapshot at its first search, not here: a process that
+        only writes (a CLI ingestion, a no-op re-run) never reads every point."""
         names = (self.chunks, self.entities, self.keyinfo)
         with self._lock:
             for name in names:
@@ -245,10 +247,11 @@ class VectorIndex:
             with self._lock:
                 for name in names:
                     self._shared.batches[name] -= 1
-            if self.local:
-                self._snapshot(self.chunks, KEYWORD)
-                self._snapshot(self.entities, None)
-                self._snapshot(self.keyinfo, None)
+            if self.local:  # brings published snapshots up to date; builds none anew
+                kinds = ((self.chunks, KEYWORD), (self.entities, None), (self.keyinfo, None))
+                for name, keyword in kinds:
+                    if name in self._shared.snapshots:
+                        self._snapshot(name, keyword)
 
     # ------------------------------------------------------------ chunk units
     def upsert_units(self, units: Sequence[UnitRecord], vectors: np.ndarray) -> None:
@@ -366,7 +369,7 @@ class VectorIndex:
         return self._chunk_documents(self.chunks)
 
     def _chunk_documents(self, collection: str) -> dict[str, str]:
-        if self.local:
+        if self.local and collection in self._shared.snapshots:  # searched: in memory
             keyword = KEYWORD if collection == self.chunks else None
             snap = self._snapshot(collection, keyword, current=True)
             payloads = [] if snap is None else snap.payloads

@@ -96,6 +96,7 @@ class Indexer:
         self.annotator = annotator
         self.max_file_bytes = max_file_bytes
         self.keyinfo = keyinfo
+        self._dropped = False  # documents dropped since the last resolve: entities may be gone
 
     # ------------------------------------------------------------ reading
     def parse(self, paths: Sequence[Path]) -> tuple[list[Document], list[tuple[str, str]]]:
@@ -177,6 +178,7 @@ class Indexer:
 
     def drop(self, doc_ids: Sequence[str]) -> None:
         """Graph first (the reader's source of truth), then vectors."""
+        self._dropped = self._dropped or bool(doc_ids)
         with self.vectors.batch():
             for doc_id in doc_ids:
                 self.graph.delete_document(doc_id)
@@ -184,13 +186,19 @@ class Indexer:
 
     def resolve(self) -> int:
         """Index and link entities not resolved yet (see `kg.resolution`). Not a write
-        batch: resolution searches the names it has just written."""
-        return resolve_entities(
+        batch: resolution searches the names it has just written. Name vectors of
+        entities gone are looked for only after this indexer dropped documents (reading
+        every name key is the cost of a no-op run otherwise); ones a crashed run left are
+        `kgrag doctor`'s to find."""
+        resolved = resolve_entities(
             self.graph,
             self.entity_index,
             threshold=self.entity_index.name_threshold,
             reads_han=getattr(self.entity_index.embedder, "reads_chinese", False),
+            prune=self._dropped,
         )
+        self._dropped = False
+        return resolved
 
     def reconcile(self) -> int:
         """Remove what an interrupted run left: documents never marked complete (graph and

@@ -220,6 +220,8 @@ def test_resolution_removes_vectors_of_deleted_entities(store: FalkorDBStore, in
 
     store.delete_document("d1")  # Beta is orphaned; Alpha is still mentioned by d2
     assert store.entity_keys() == {"alpha", "gamma"}
+    assert resolve(store, index, prune=False) == 0  # what a run that dropped nothing does
+    assert index.entity_keys() == {"alpha", "beta", "gamma"}
     assert resolve(store, index) == 0
     assert index.entity_keys() == {"alpha", "gamma"}
     hits = index.search_entities(np.stack([VECTORS["Beta"]]), k=3, threshold=0.5)
@@ -254,14 +256,14 @@ def test_same_as_edges_do_not_depend_on_the_batching(
     store: FalkorDBStore, index: VectorIndex, monkeypatch: pytest.MonkeyPatch
 ):
     """Names are all indexed before any is searched. Each of Aone and Atwo is nearest to
-    Zed; resolved two at a time with one neighbour each, Aone must not settle for Atwo
-    because Zed (in the next batch) was not indexed yet."""
+    Aone Atwo; resolved two at a time with one neighbour each, Aone must not settle for
+    Atwo because Aone Atwo (in the next batch) was not indexed yet."""
     import kgrag.kg.resolution as resolution
 
     monkeypatch.setattr(resolution, "RESOLVE_BATCH", 2)
     monkeypatch.setitem(VECTORS, "Aone", _unit(1, 0, 0, 0))
-    monkeypatch.setitem(VECTORS, "Atwo", _unit(0.5, 0.8, 0.3, 0))  # Aone 0.51, Zed 0.81
-    monkeypatch.setitem(VECTORS, "Zed", _unit(0.9, 0.45, 0, 0))  # Aone 0.89
-    _add_doc(store, "d1", ["Aone", "Atwo", "Zed"])
+    monkeypatch.setitem(VECTORS, "Atwo", _unit(0.5, 0.8, 0.3, 0))  # Aone 0.51, the pair 0.81
+    monkeypatch.setitem(VECTORS, "Aone Atwo", _unit(0.9, 0.45, 0, 0))  # Aone 0.89
+    _add_doc(store, "d1", ["Aone", "Atwo", "Aone Atwo"])
     assert resolve(store, index, threshold=0.5, neighbours=1) == 3
-    assert set(_same_as(store)) == {("aone", "zed"), ("atwo", "zed")}
+    assert set(_same_as(store)) == {("aone", "aone_atwo"), ("aone_atwo", "atwo")}

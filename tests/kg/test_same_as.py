@@ -87,6 +87,27 @@ def test_different_acronyms_are_different_things():
     assert same_as_allowed("NASA", "National Aeronautics and Space Administration", reads_han=False)
 
 
+def test_latin_names_that_each_have_a_word_of_their_own_are_two_things():
+    assert not same_as_allowed("Marie Curie", "Pierre Curie", reads_han=False)
+    assert not same_as_allowed("Nobel Prize in Physics", "Nobel Prize in Chemistry", reads_han=True)
+    assert not same_as_allowed("1998 World Cup", "2002 World Cup", reads_han=False)
+    assert not same_as_allowed("John Smith", "Joan Smith", reads_han=False)
+    assert same_as_allowed("Henri Becquerel", "Becquerel", reads_han=False)  # one word more
+    assert same_as_allowed("Tchaikovsky", "Tchaikovski", reads_han=False)  # a spelling
+    assert same_as_allowed("J. K. Rowling", "Joanne K. Rowling", reads_han=False)  # initials
+    assert same_as_allowed("Paris University", "University of Paris", reads_han=False)
+    assert same_as_allowed("US Army", "United States Army", reads_han=False)  # an acronym
+    assert same_as_allowed("Marie Skłodowska-Curie", "Marie Curie", reads_han=False)
+
+
+def test_a_name_held_after_a_preposition_is_what_the_longer_one_is_about():
+    assert not same_as_allowed("University of Paris", "Paris", reads_han=False)
+    assert not same_as_allowed("Hastings", "Battle of Hastings", reads_han=False)
+    assert same_as_allowed("Nobel Prize", "Nobel Prize in Physics", reads_han=False)
+    assert same_as_allowed("Ireland", "the Republic of Ireland", reads_han=False)
+    assert same_as_allowed("Village of Schaumburg", "Schaumburg", reads_han=False)
+
+
 def test_han_names_need_an_embedder_that_reads_them():
     assert not same_as_allowed("北大", "北京大学", reads_han=False)
     assert not same_as_allowed("Beijing", "北京", reads_han=False)
