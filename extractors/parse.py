@@ -68,6 +68,7 @@ def parse_file(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
     meta = {
         "path": norm_path,
         "mtime": stat.st_mtime,
+        "mtime_ns": stat.st_mtime_ns,
         "size": len(data),
         "title": title,
         "lang": lang,

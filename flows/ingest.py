@@ -271,13 +271,16 @@ def ingest_flow(
             return tell
 
         advance(0)  # the total is known
+        to_read, known = indexer.unchanged_by_stat(found.files)
+        advance(known.unchanged)
+        report.merge(write_documents(indexer, known.prepared(), advance))  # repairs only
         if extraction is None:
-            batches = _batches(found.files, batch_size)
+            batches = _batches(to_read, batch_size)
             prepared_batches = _prepare_here(indexer, batches, report, chunk_counter)
         else:
-            slots = _task_slots() if found.files else 1
-            size = max(1, min(batch_size, math.ceil(len(found.files) / slots)))
-            batches = _batches(found.files, size)
+            slots = _task_slots() if to_read else 1
+            size = max(1, min(batch_size, math.ceil(len(to_read) / slots)))
+            batches = _batches(to_read, size)
             prepared_batches = _prepare_in_workers(
                 indexer, extraction, batches, report, 2 * slots, chunk_counter
             )

@@ -17,7 +17,8 @@ UPSERT_DOCUMENTS: Final = """
 UNWIND $rows AS r
 MERGE (d:Document {id: r.id})
 SET d.path = r.path, d.title = r.title, d.lang = r.lang, d.sha256 = r.sha256,
-    d.ingested_at = r.ingested_at, d.format = r.format, d.ner_backend = r.ner_backend
+    d.ingested_at = r.ingested_at, d.format = r.format, d.ner_backend = r.ner_backend,
+    d.size = r.size, d.mtime_ns = r.mtime_ns
 """
 
 UPSERT_CHUNKS: Final = """
@@ -154,7 +155,13 @@ REMOVE e.resolved
 
 _DOCUMENT_FIELDS = """
 RETURN d.id AS id, d.path AS path, d.title AS title, d.lang AS lang, d.sha256 AS sha256,
-       coalesce(d.complete, false) AS complete
+       coalesce(d.complete, false) AS complete, d.size AS size, d.mtime_ns AS mtime_ns
+"""
+
+SET_DOCUMENT_STATS: Final = """
+UNWIND $rows AS r
+MATCH (d:Document {id: r.id})
+SET d.size = r.size, d.mtime_ns = r.mtime_ns
 """
 
 DOCUMENTS_BY_PATH: Final = "MATCH (d:Document {path: $path})" + _DOCUMENT_FIELDS

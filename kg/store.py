@@ -75,6 +75,8 @@ class GraphStore(ABC):
                     "ingested_at": int(time.time()),
                     "format": str(doc.meta.get("format", "")),
                     "ner_backend": ner_backend,
+                    "size": doc.meta.get("size"),
+                    "mtime_ns": doc.meta.get("mtime_ns"),
                 }
             ],
         )
@@ -182,6 +184,13 @@ class GraphStore(ABC):
             self.refresh_mention_counts(entity_keys, hub_threshold)
         if keyphrase_keys:
             self.run(q.DELETE_ORPHAN_KEYPHRASES, {"keys": keyphrase_keys})
+
+    def set_document_stats(self, stats: Sequence[tuple[str, int, int]]) -> None:
+        """(document id, size, mtime_ns) of files found unchanged: what the next run
+        compares them with before reading them."""
+        rows = [{"id": i, "size": size, "mtime_ns": mtime} for i, size, mtime in stats]
+        if rows:
+            self._write(q.SET_DOCUMENT_STATS, rows)
 
     def clear(self) -> None:
         self.run(q.DELETE_ALL)
@@ -308,7 +317,13 @@ def _document(row: Row) -> DocumentRecord:
         lang=row["lang"] or "en",
         sha256=str(row["sha256"] or ""),
         complete=bool(row["complete"]),
+        size=_int_or_none(row.get("size")),
+        mtime_ns=_int_or_none(row.get("mtime_ns")),
     )
+
+
+def _int_or_none(value: object) -> int | None:
+    return int(value) if isinstance(value, int | float) else None
 
 
 def _entity(row: Row) -> EntityRecord:

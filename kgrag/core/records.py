@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from kgrag.core.types import Lang
 
@@ -18,6 +18,9 @@ class DocumentRecord:
     lang: Lang
     sha256: str
     complete: bool
+    # The file as it was read: a file with both still the same is not read again.
+    size: int | None = field(default=None, kw_only=True)
+    mtime_ns: int | None = field(default=None, kw_only=True)
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,10 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any, TypeGuard
 
 from kgrag.core.ids import is_under, normalised_path
+from kgrag.core.records import DocumentRecord
 from kgrag.core.types import Chunk, Document
 from kgrag.extractors.annotator import Annotator
 from kgrag.extractors.chunking import Chunker, embedding_units
@@ -39,11 +41,16 @@ from kgrag.retrievers.entity_index import EntityIndex
 from kgrag.retrievers.keyinfo import keyinfo_records
 from kgrag.retrievers.vector_index import UnitRecord, VectorIndex
 
+STAT_BATCH = 1000  # paths looked up in the graph per query by `unchanged_by_stat`
+
 
 @dataclass
 class PreparedBatch:
     documents: list[PreparedDocument] = field(default_factory=list)
     repairs: list[str] = field(default_factory=list)  # stale versions beside unchanged files
+    # (document id, size, mtime_ns) of unchanged files whose stored stat is not theirs
+    # (touched, or stored before the stat was): set, so the next run need not read them
+    restat: list[tuple[str, int, int]] = field(default_factory=list)
     stats: BatchStats = field(default_factory=BatchStats)
     extracted_by: str = ""  # the process (host:pid) that extracted `documents`
 
@@ -57,6 +64,7 @@ class Plan:
     todo: list[Document] = field(default_factory=list)
     stale: dict[str, list[str]] = field(default_factory=dict)  # todo doc id -> older ids
     repairs: list[str] = field(default_factory=list)
+    restat: list[tuple[str, int, int]] = field(default_factory=list)
     unchanged: int = 0
 
     def prepared(self, extraction: Extraction | None = None) -> PreparedBatch:
@@ -67,6 +75,7 @@ class Plan:
         batch = PreparedBatch(
             documents=[replace(d, stale=self.stale[d.doc.id]) for d in extraction.documents],
             repairs=list(self.repairs),
+            restat=list(self.restat),
             extracted_by=extraction.process if self.todo else "",
         )
         batch.stats.unchanged = self.unchanged
@@ -113,6 +122,27 @@ class Indexer:
         plan = self.plan(docs)
         return plan.prepared(extract(self.chunker, self.annotator, plan.todo, on_chunks))
 
+    def unchanged_by_stat(self, paths: Sequence[Path]) -> tuple[list[Path], Plan]:
+        """The files to read, and the plan for the others: a file whose complete stored
+        version has its size and modification time (to the nanosecond) is unchanged
+        without being read, the check `git status` and `make` make; its other stored
+        versions are repairs. Content rewritten in place with its size and time put back
+        goes unseen until either changes."""
+        plan = Plan()
+        to_read: list[Path] = []
+        for start in range(0, len(paths), STAT_BATCH):
+            batch = paths[start : start + STAT_BATCH]
+            stored = self.graph.documents_by_paths([normalised_path(p) for p in batch])
+            for path in batch:
+                versions = stored.get(normalised_path(path), [])
+                same = _same_file(path, versions)
+                if same is None:
+                    to_read.append(path)
+                else:
+                    plan.unchanged += 1
+                    plan.repairs += [v.id for v in versions if v.id != same.id]
+        return to_read, plan
+
     def plan(self, docs: Sequence[Document]) -> Plan:
         """Which documents are already complete (skipped) and which need extracting: the
         graph's part of `prepare`. The extraction (`indexing.extraction.extract`) may then
@@ -122,9 +152,13 @@ class Indexer:
         for doc in docs:
             versions = stored.get(doc.path, [])
             others = [v.id for v in versions if v.id != doc.id]
-            if any(v.id == doc.id and v.complete for v in versions):
+            same = next((v for v in versions if v.id == doc.id and v.complete), None)
+            if same is not None:
                 plan.unchanged += 1
                 plan.repairs += others
+                stat = (doc.meta.get("size"), doc.meta.get("mtime_ns"))
+                if _is_stat(stat) and (same.size, same.mtime_ns) != stat:
+                    plan.restat.append((doc.id, *stat))
             else:
                 plan.todo.append(doc)
                 plan.stale[doc.id] = others
@@ -163,6 +197,7 @@ class Indexer:
                 on_document()
         self.drop(batch.repairs)
         stats.replaced += len(batch.repairs)
+        self.graph.set_document_stats(batch.restat)
         return stats
 
     def _write_keyinfo(self, batch: PreparedBatch) -> None:
@@ -234,6 +269,25 @@ class Indexer:
         return [
             d.id for d in self.graph.documents() if is_under(d.path, root) and d.path not in present
         ]
+
+
+def _is_stat(stat: tuple[Any, Any]) -> TypeGuard[tuple[int, int]]:
+    return all(isinstance(n, int) for n in stat)
+
+
+def _same_file(path: Path, versions: Sequence[DocumentRecord]) -> DocumentRecord | None:
+    """The complete stored version that `path`'s size and modification time match."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None  # parsing it says why
+    for version in versions:
+        if version.complete and (version.size, version.mtime_ns) == (
+            stat.st_size,
+            stat.st_mtime_ns,
+        ):
+            return version
+    return None
 
 
 def _units(doc: Document, chunks: list[Chunk]) -> list[UnitRecord]:

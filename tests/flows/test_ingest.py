@@ -1,5 +1,6 @@
 """The Prefect ingest flow end to end: real FalkorDB, Qdrant local mode, real models."""
 
+import os
 import shutil
 from pathlib import Path
 
@@ -66,6 +67,37 @@ def test_changed_file_replaces_old_version_and_bad_files_are_reported(
     counts = rt.graph.counts()
     assert counts["Document"] == 0 and counts["Chunk"] == 0 and counts["Entity"] == 0
     assert rt.vectors.count() == 0
+    client.close()
+
+
+def test_an_unchanged_file_is_known_by_its_size_and_time_without_being_read(
+    tmp_path: Path, settings, workspace, prefect_harness
+):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    curie = corpus / "curie.md"
+    curie.write_text("# Curie\n\nMarie Curie was born in Warsaw.\n")
+    client = Client(workspace=workspace, settings=settings)
+    assert client.ingest(corpus).indexed == 1
+    stored = get_runtime(settings, workspace).graph.documents()[0]
+    stat = curie.stat()
+    assert (stored.size, stored.mtime_ns) == (stat.st_size, stat.st_mtime_ns)
+
+    # Same size and time: not read, so a rewrite that puts both back goes unseen ...
+    curie.write_text("# Curie\n\nMarie Curie was born in Krakow.\n")
+    os.utime(curie, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    report = client.ingest(corpus)
+    assert report.unchanged == 1 and report.indexed == 0 and "parse" not in report.stages
+    # ... and a new time has it read: new content is indexed, a mere touch is not.
+    os.utime(curie, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    assert client.ingest(corpus).indexed == 1
+    os.utime(curie, ns=(stat.st_atime_ns, stat.st_mtime_ns + 2 * 10**9))
+    report = client.ingest(corpus)
+    assert report.unchanged == 1 and report.indexed == 0 and "parse" in report.stages
+    stored = get_runtime(settings, workspace).graph.documents()[0]
+    assert stored.mtime_ns == curie.stat().st_mtime_ns
+    report = client.ingest(corpus)  # the touch's time was stored: not read again
+    assert report.unchanged == 1 and "parse" not in report.stages
     client.close()
 
 
