@@ -19,7 +19,6 @@ from kgrag.core.errors import LLMNotFoundError
 from kgrag.generation.chat_model import REPEAT_PENALTY, Messages
 
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
-PROMPT_CACHE_MB = 256  # states of recent prompts (SmolLM2-135M: about 15 MB each)
 
 
 def default_model_path() -> Path:
@@ -110,20 +109,14 @@ def open_llama(
     n_ctx: int = 4096,
     n_threads: int | None = None,
     flash_attn: bool = True,
-    prompt_cache_mb: int = PROMPT_CACHE_MB,
 ) -> LocalLlama:
     """A newly loaded model (see `load_llm` for the shared one). `n_gpu_layers=-1`
     offloads every layer when llama.cpp was built with GPU support and is ignored by a
     CPU build, so the same setting is right on both. Flash attention reads the prompt
     about a fifth faster on two CPU cores (SmolLM2-135M, a 1,000-token prompt: 289
-    against 234 tokens/s); KGRAG_LLM_FLASH_ATTN=false turns it off for a GPU without it.
-
-    One context reuses the prompt it read last only as far as the new one starts the
-    same way, so a question in the other language (another system prompt) read its
-    system prompt again; the states of the last prompts are kept in `prompt_cache_mb`
-    of memory and the one sharing the longest start is restored instead (0: none)."""
+    against 234 tokens/s); KGRAG_LLM_FLASH_ATTN=false turns it off for a GPU without it."""
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    from llama_cpp import Llama, LlamaRAMCache
+    from llama_cpp import Llama
 
     llama = Llama(
         model_path=model_path,
@@ -133,8 +126,6 @@ def open_llama(
         flash_attn=flash_attn,
         verbose=False,
     )
-    if prompt_cache_mb:
-        llama.set_cache(LlamaRAMCache(capacity_bytes=prompt_cache_mb << 20))
     model = LocalLlama(llama, Path(model_path).name)
     atexit.register(model.close)  # free it before interpreter teardown, not in __del__
     return model

@@ -220,30 +220,3 @@ def test_the_real_model_stops_at_the_stop_string(tiny_llama: Any):
     assert first_line.strip() and "\n" not in first_line.strip()
     assert free.strip().startswith(first_line.strip())
     assert "".join(pieces) == first_line
-
-
-@pytest.mark.slow
-def test_the_prompt_cache_restores_the_other_language_without_changing_answers():
-    """English, Chinese, English again: the third restores the first's state from the
-    cache (their prompts start alike) and answers exactly as an uncached model does."""
-    from kgrag.generation.llm import open_llama
-    from kgrag.generation.prompts import build_messages
-
-    asked = [
-        build_messages("Where was Marie Curie born?", "Marie Curie was born in Warsaw.", "en"),
-        build_messages("屠呦呦出生在哪里？", "屠呦呦1930年出生于浙江宁波。", "zh"),
-        build_messages("When did Marie Curie die?", "Marie Curie died in 1934.", "en"),
-    ]
-    path = str(default_model_path())
-    cached = open_llama(path, n_ctx=1024, n_threads=1)
-    plain = open_llama(path, n_ctx=1024, n_threads=1, prompt_cache_mb=0)
-    try:
-        for messages in asked:
-            options: dict[str, Any] = {"max_tokens": 12, "temperature": 0.0}
-            assert cached.chat(messages, **options) == plain.chat(messages, **options)
-        cache = cached._llama.cache
-        assert cache is not None and len(cache.cache_state) == len(asked)
-        assert plain._llama.cache is None
-    finally:
-        cached.close()
-        plain.close()
