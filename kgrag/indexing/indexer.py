@@ -131,10 +131,10 @@ class Indexer:
         plan = Plan()
         to_read: list[Path] = []
         for start in range(0, len(paths), STAT_BATCH):
-            batch = paths[start : start + STAT_BATCH]
-            stored = self.graph.documents_by_paths([normalised_path(p) for p in batch])
-            for path in batch:
-                versions = stored.get(normalised_path(path), [])
+            batch = [(normalised_path(p), p) for p in paths[start : start + STAT_BATCH]]
+            stored = self.graph.documents_by_paths([normalised for normalised, _ in batch])
+            for normalised, path in batch:
+                versions = stored.get(normalised, [])
                 same = _same_file(path, versions)
                 if same is None:
                     to_read.append(path)
