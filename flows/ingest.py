@@ -273,7 +273,8 @@ def ingest_flow(
         advance(0)  # the total is known
         to_read, known = indexer.unchanged_by_stat(found.files)
         advance(known.unchanged)
-        report.merge(write_documents(indexer, known.prepared(), advance))  # repairs only
+        unchanged = known.prepared()
+        report.merge(write_documents(indexer, unchanged) if known.repairs else unchanged.stats)
         if extraction is None:
             batches = _batches(to_read, batch_size)
             prepared_batches = _prepare_here(indexer, batches, report, chunk_counter)

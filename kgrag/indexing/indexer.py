@@ -67,6 +67,12 @@ class Plan:
     restat: list[tuple[str, int, int]] = field(default_factory=list)
     unchanged: int = 0
 
+    def keep(self, same: DocumentRecord, versions: Sequence[DocumentRecord]) -> None:
+        """`same` is the file's stored, complete version: count it unchanged and repair
+        (drop) the file's other versions."""
+        self.unchanged += 1
+        self.repairs += [v.id for v in versions if v.id != same.id]
+
     def prepared(self, extraction: Extraction | None = None) -> PreparedBatch:
         """The batch to write: this plan with the extraction of its `todo` (in order)."""
         extraction = extraction or Extraction()
@@ -139,8 +145,7 @@ class Indexer:
                 if same is None:
                     to_read.append(path)
                 else:
-                    plan.unchanged += 1
-                    plan.repairs += [v.id for v in versions if v.id != same.id]
+                    plan.keep(same, versions)
         return to_read, plan
 
     def plan(self, docs: Sequence[Document]) -> Plan:
@@ -151,17 +156,15 @@ class Indexer:
         stored = self.graph.documents_by_paths(sorted({doc.path for doc in docs}))
         for doc in docs:
             versions = stored.get(doc.path, [])
-            others = [v.id for v in versions if v.id != doc.id]
             same = next((v for v in versions if v.id == doc.id and v.complete), None)
             if same is not None:
-                plan.unchanged += 1
-                plan.repairs += others
+                plan.keep(same, versions)
                 stat = (doc.meta.get("size"), doc.meta.get("mtime_ns"))
                 if _is_stat(stat) and (same.size, same.mtime_ns) != stat:
                     plan.restat.append((doc.id, *stat))
             else:
                 plan.todo.append(doc)
-                plan.stale[doc.id] = others
+                plan.stale[doc.id] = [v.id for v in versions if v.id != doc.id]
         return plan
 
     def write(
@@ -281,13 +284,8 @@ def _same_file(path: Path, versions: Sequence[DocumentRecord]) -> DocumentRecord
         stat = path.stat()
     except OSError:
         return None  # parsing it says why
-    for version in versions:
-        if version.complete and (version.size, version.mtime_ns) == (
-            stat.st_size,
-            stat.st_mtime_ns,
-        ):
-            return version
-    return None
+    now = (stat.st_size, stat.st_mtime_ns)
+    return next((v for v in versions if v.complete and (v.size, v.mtime_ns) == now), None)
 
 
 def _units(doc: Document, chunks: list[Chunk]) -> list[UnitRecord]:
