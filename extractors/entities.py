@@ -62,10 +62,11 @@ def clean_span(text: str, start: int, end: int) -> EntitySpan | None:
 
 def spacy_entities(doc: Doc) -> list[EntitySpan]:
     spans: list[EntitySpan] = []
+    text = doc.text  # spaCy joins every token to build it: once per doc, not per entity
     for ent in doc.ents:
         if ent.label_ not in KEEP_LABELS:
             continue
-        span = clean_span(doc.text, ent.start_char, ent.end_char)
+        span = clean_span(text, ent.start_char, ent.end_char)
         if span is not None:
             spans.append(span._replace(label=_checked_label(ent.label_, span.text)))
     return spans
@@ -87,6 +88,7 @@ def propn_runs(doc: Doc, taken: Iterable[EntitySpan]) -> list[EntitySpan]:
     known = {(span.start, span.end) for span in taken}
     runs: list[EntitySpan] = []
     run: list[Token] = []
+    text = doc.text
     for token in [*doc, None]:
         if token is not None and _name_like(token):
             run.append(token)
@@ -94,7 +96,7 @@ def propn_runs(doc: Doc, taken: Iterable[EntitySpan]) -> list[EntitySpan]:
         while run and run[0].is_stop:  # "Who", "The" opening a question
             run = run[1:]
         if any(t.pos_ == "PROPN" for t in run):
-            span = clean_span(doc.text, run[0].idx, run[-1].idx + len(run[-1].text))
+            span = clean_span(text, run[0].idx, run[-1].idx + len(run[-1].text))
             if span is not None and (span.start, span.end) not in known:
                 runs.append(span._replace(label="MISC"))
         run = []

@@ -43,6 +43,7 @@ def noun_phrase_candidates(doc: Doc) -> list[Candidate]:
     """Noun chunks and entity names of a parsed English text, determiners and pronouns
     trimmed, at most four words, without duplicates (the first occurrence wins)."""
     seen: dict[str, Candidate] = {}
+    whole = doc.text  # spaCy joins every token to build it: once per doc, not per phrase
     counts = Counter(t.lower_ for t in doc)
     spans = [*doc.noun_chunks, *(e for e in doc.ents if e.label_ not in _NUMERIC_LABELS)]
     for span in spans:
@@ -60,7 +61,7 @@ def noun_phrase_candidates(doc: Doc) -> list[Candidate]:
         if len(tokens) == 1 and tokens[0].pos_ == "NOUN" and counts[tokens[0].lower_] < 2:
             continue  # a lone common noun named once is rarely what a text is about
         start, end = tokens[0].idx, tokens[-1].idx + len(tokens[-1].text)
-        text = doc.text[start:end]
+        text = whole[start:end]
         seen.setdefault(text.lower(), Candidate(text, start, end))
     return list(seen.values())
 

@@ -335,5 +335,5 @@ def span_text(tokens: list[Token]) -> str:
         tokens = tokens[:-1]
     if not tokens:
         return ""
-    doc = tokens[0].doc
-    return doc.text[tokens[0].idx : tokens[-1].idx + len(tokens[-1].text)]
+    # The span's own text: Doc.text would join every token of the document to cut it.
+    return tokens[0].doc[tokens[0].i : tokens[-1].i + 1].text
