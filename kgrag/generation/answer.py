@@ -68,7 +68,7 @@ def generate_answer(
         stop=STOP[style],
     ).strip()
     timings = {"generate_ms": (time.perf_counter() - started) * 1000}
-    refused = is_refusal(text, lang)
+    refused = is_refusal(text)
     sources = numbered_sources(context)
     cited = [] if refused else cited_numbers(text, len(sources))
     return Answer(

@@ -135,7 +135,12 @@ def test_citations_are_only_what_the_model_wrote_and_sources_what_it_was_shown()
 
 @pytest.mark.parametrize(
     ("lang", "reply"),
-    [("en", REFUSAL["en"] + " [1]"), ("en", "I cannot answer that."), ("zh", REFUSAL["zh"])],
+    [
+        ("en", REFUSAL["en"] + " [1]"),
+        ("en", "I cannot answer that."),
+        ("zh", REFUSAL["zh"]),
+        ("zh", REFUSAL["en"]),  # the one system prompt offers both sentences
+    ],
 )
 def test_refusal_has_no_citations(lang: Any, reply: str):
     answer = generate_answer(
@@ -170,3 +175,15 @@ def test_short_style_asks_for_the_answer_alone():
     _answer(full, _context(2))
     assert full.calls[0]["messages"][0]["content"] != system["content"]
     assert full.calls[0]["stop"] is None
+
+
+def test_one_system_prompt_for_both_languages_offers_both_refusals():
+    """The model's cached prompt state then survives a change of language."""
+    english, chinese = FakeLLM("Marie Curie [2]"), FakeLLM("居里夫人 [2]")
+    generate_answer("Q?", "en", _context(2), english, max_tokens=32, temperature=0.0)
+    generate_answer("问？", "zh", _context(2), chinese, max_tokens=32, temperature=0.0)
+    system_en, user_en = english.calls[0]["messages"]
+    system_zh, user_zh = chinese.calls[0]["messages"]
+    assert system_en == system_zh
+    assert REFUSAL["en"] in system_en["content"] and REFUSAL["zh"] in system_en["content"]
+    assert user_en["content"].startswith("Sources:") and user_zh["content"].startswith("资料：")
