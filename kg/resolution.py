@@ -22,6 +22,7 @@ import numpy as np
 from kgrag.kg.same_as_rules import same_as_allowed, unreadable
 
 if TYPE_CHECKING:
+    from kgrag.core.records import EntityRecord
     from kgrag.kg.store import GraphStore
 
 SAME_AS_THRESHOLD = 0.8  # cosine, as in HippoRAG's synonym edges
@@ -57,6 +58,7 @@ def resolve_entities(
     *,
     reads_han: bool = False,
     prune: bool = True,
+    pending: Sequence[EntityRecord] | None = None,
 ) -> int:
     """Drop index entries of entities the graph no longer has, index every unresolved
     entity, then link each to its nearest names above `threshold` with SAME_AS edges,
@@ -65,10 +67,12 @@ def resolve_entities(
     sorts by length, so its float noise would otherwise depend on our batches) and indexed
     before any is searched, so the edges do not depend on how the work is cut. The cost
     grows with the change, not with all pairs. Returns the number of entities resolved.
-    `prune=False` skips the first step, which reads every key of both."""
+    `prune=False` skips the first step, which reads every key of both; `pending`: the
+    graph's unresolved entities, when the caller has just read them."""
     if prune:
         index.remove(sorted(index.keys() - graph.entity_keys()))
-    pending = graph.unresolved_entities()
+    if pending is None:
+        pending = graph.unresolved_entities()
     vectors = index.add({e.key: e.name for e in pending})
     for start in range(0, len(pending), RESOLVE_BATCH):
         batch = pending[start : start + RESOLVE_BATCH]

@@ -133,11 +133,9 @@ class Runtime:
             self.workspace,
             self.graph,
             self.vectors,
-            self.entity_index,
-            self.chunker,
-            self.annotator,
+            self,  # its models load when the indexer first needs them
             self.settings.max_file_bytes,
-            keyinfo=self.embedder if self.config.keyinfo_index else None,
+            keyinfo=self.config.keyinfo_index,
         )
 
     @cached_property

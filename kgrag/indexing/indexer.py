@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TypeGuard
+from typing import Any, Protocol, TypeGuard
 
 from kgrag.core.ids import is_under, normalised_path
 from kgrag.core.records import DocumentRecord
@@ -42,6 +42,23 @@ from kgrag.retrievers.keyinfo import keyinfo_records
 from kgrag.retrievers.vector_index import UnitRecord, VectorIndex
 
 STAT_BATCH = 1000  # paths looked up in the graph per query by `unchanged_by_stat`
+
+
+class IndexingModels(Protocol):
+    """The models an `Indexer` works with, each loaded when first used (`Runtime` is
+    one): a run that finds every file unchanged, or only repairs, loads none of them."""
+
+    @property
+    def embedder(self) -> Embedder: ...
+
+    @property
+    def chunker(self) -> Chunker: ...
+
+    @property
+    def annotator(self) -> Annotator: ...
+
+    @property
+    def entity_index(self) -> EntityIndex: ...
 
 
 @dataclass
@@ -96,22 +113,30 @@ class Indexer:
         workspace: str,
         graph: GraphStore,
         vectors: VectorIndex,
-        entity_index: EntityIndex,
-        chunker: Chunker,
-        annotator: Annotator,
+        models: IndexingModels,
         max_file_bytes: int,
-        keyinfo: Embedder | None = None,
+        keyinfo: bool = False,
     ) -> None:
-        """`keyinfo`: the workspace's embedder when it keeps the key-information index."""
+        """`keyinfo`: the workspace keeps the key-information index."""
         self.workspace = workspace
         self.graph = graph
         self.vectors = vectors
-        self.entity_index = entity_index
-        self.chunker = chunker
-        self.annotator = annotator
+        self.models = models
         self.max_file_bytes = max_file_bytes
         self.keyinfo = keyinfo
         self._dropped = False  # documents dropped since the last resolve: entities may be gone
+
+    @property
+    def chunker(self) -> Chunker:
+        return self.models.chunker
+
+    @property
+    def annotator(self) -> Annotator:
+        return self.models.annotator
+
+    @property
+    def entity_index(self) -> EntityIndex:
+        return self.models.entity_index
 
     # ------------------------------------------------------------ reading
     def parse(self, paths: Sequence[Path]) -> tuple[list[Document], list[tuple[str, str]]]:
@@ -126,6 +151,8 @@ class Indexer:
         """Skip documents already complete; chunk, embed and annotate the others
         (`on_chunks`: see `extract`)."""
         plan = self.plan(docs)
+        if not plan.todo:  # nothing to extract: no model is needed (nor loaded)
+            return plan.prepared()
         return plan.prepared(extract(self.chunker, self.annotator, plan.todo, on_chunks))
 
     def unchanged_by_stat(self, paths: Sequence[Path]) -> tuple[list[Path], Plan]:
@@ -179,10 +206,11 @@ class Indexer:
         stats = batch.stats
         if batch.documents:
             dim = batch.documents[0].vectors.shape[1]
-            self.vectors.ensure(dim, keyinfo=self.keyinfo is not None)
+            self.vectors.ensure(dim, keyinfo=self.keyinfo)
         self._write_keyinfo(batch)
-        backend = ",".join(f"{k}={v}" for k, v in sorted(self.annotator.backends.items()))
         for item in batch.documents:
+            backends = sorted(self.annotator.backends.items())  # loaded: it extracted the item
+            backend = ",".join(f"{k}={v}" for k, v in backends)
             doc = item.doc
             started = time.perf_counter()
             self.vectors.upsert_units(_units(doc, item.chunks), item.vectors)
@@ -206,11 +234,11 @@ class Indexer:
     def _write_keyinfo(self, batch: PreparedBatch) -> None:
         """The batch's key-information points, embedded in one call. Written before any
         of its documents is complete, so a crash leaves them to `reconcile`."""
-        if self.keyinfo is None or not batch.documents:
+        if not self.keyinfo or not batch.documents:
             return
         started = time.perf_counter()
         records = [r for d in batch.documents for r in keyinfo_records(d.doc, d.annotations)]
-        vectors = self.keyinfo.encode([r.text for r in records])
+        vectors = self.models.embedder.encode([r.text for r in records])
         self.vectors.upsert_keyinfo(records, vectors)
         batch.stats.add_time("keyinfo", time.perf_counter() - started)
 
@@ -227,13 +255,17 @@ class Indexer:
         batch: resolution searches the names it has just written. Name vectors of
         entities gone are looked for only after this indexer dropped documents (reading
         every name key is the cost of a no-op run otherwise); ones a crashed run left are
-        `kgrag doctor`'s to find."""
+        `kgrag doctor`'s to find. With nothing to do it loads no model."""
+        pending = self.graph.unresolved_entities()
+        if not pending and not self._dropped:
+            return 0
         resolved = resolve_entities(
             self.graph,
             self.entity_index,
             threshold=self.entity_index.name_threshold,
             reads_han=getattr(self.entity_index.embedder, "reads_chinese", False),
             prune=self._dropped,
+            pending=pending,
         )
         self._dropped = False
         return resolved

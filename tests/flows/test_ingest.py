@@ -122,3 +122,30 @@ def test_prune_matches_whole_path_components_and_refuses_a_missing_folder(
         client.prune(tmp_path / "id")  # a mistyped prefix of both folders
     assert [Path(d.path).name for d in rt.graph.documents()] == ["b.md"]
     client.close()
+
+
+def test_a_run_that_finds_nothing_new_loads_no_model(
+    tmp_path: Path, settings, workspace, prefect_harness
+):
+    """A scheduled re-ingest of an unchanged folder costs file stats and a few queries,
+    not the seconds of loading the embedder and the annotator."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "curie.md").write_text("# Curie\n\nMarie Curie was born in Warsaw.\n")
+    client = Client(workspace=workspace, settings=settings)
+    assert client.ingest(corpus).indexed == 1
+    client.close()
+    models = ("embedder", "chunker", "annotator", "entity_index")
+
+    client = Client(workspace=workspace, settings=settings)  # a new process's runtime
+    report = client.ingest(corpus)
+    os.utime(corpus / "curie.md")  # touched: read and hashed, still unchanged
+    touched = client.ingest(corpus)
+    loaded = [m for m in models if m in vars(get_runtime(settings, workspace))]
+    assert report.unchanged == touched.unchanged == 1 and "parse" in touched.stages
+    assert loaded == []
+
+    (corpus / "pierre.md").write_text("# Pierre\n\nPierre Curie taught in Paris.\n")
+    assert client.ingest(corpus).indexed == 1  # new work loads them
+    assert all(m in vars(get_runtime(settings, workspace)) for m in models)
+    client.close()
