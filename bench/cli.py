@@ -234,6 +234,14 @@ def bench_scale(
     seed: Annotated[int, typer.Option("--seed", help="the synthetic passages' seed")] = 0,
     modes: Annotated[str, typer.Option("--modes")] = "dense,keyword,graph,fused",
     out: Out = None,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume",
+            help="grow the workspace an earlier run of this --seed left instead of "
+            "resetting it (the first size's ingest counts only what it adds)",
+        ),
+    ] = False,
 ) -> None:
     """Grow one workspace through --sizes (real passages, then ones recombined from their
     sentences); per size: ingest rate, peak RSS, disk, no-op re-ingest, restart to first
@@ -251,6 +259,7 @@ def bench_scale(
             _csv(modes, str),
             out,
             log=lambda line: console.print(line, markup=False, soft_wrap=True),
+            resume=resume,
         )
     )
     console.print(render(result), markup=False)

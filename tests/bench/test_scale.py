@@ -86,3 +86,8 @@ def test_scale_bench_grows_one_workspace_and_writes_json_and_chart(
     assert Path(result["chart"]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     table = render(result)
     assert "| 20 | " in table and "| 30 | " in table and "fused p50 / p95 ms" in table
+
+    resumed = run_scale([SAMPLE], [30, 34], questions=3, seed=1, settings=settings, resume=True)
+    again, grown = resumed["sizes"]
+    assert (again["passages"], again["added"]) == (30, 0)  # kept, not ingested again
+    assert (grown["passages"], grown["added"]) == (34, 4)
