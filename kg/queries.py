@@ -82,6 +82,17 @@ MERGE (a)-[s:SAME_AS]->(b)
 SET s.score = r.score
 """
 
+SAME_AS_EDGES: Final = """
+MATCH (a:Entity)-[:SAME_AS]->(b:Entity)
+RETURN a.key AS src, a.name AS src_name, b.key AS dst, b.name AS dst_name
+"""
+
+DELETE_SAME_AS: Final = """
+UNWIND $rows AS r
+MATCH (:Entity {key: r.src})-[s:SAME_AS]->(:Entity {key: r.dst})
+DELETE s
+"""
+
 REFRESH_MENTION_COUNTS: Final = """
 UNWIND $keys AS key
 MATCH (e:Entity {key: key})

@@ -168,6 +168,9 @@ class GraphStore(ABC):
     def upsert_same_as(self, pairs: Sequence[tuple[str, str, float]]) -> None:
         self._write(q.UPSERT_SAME_AS, [{"src": a, "dst": b, "score": s} for a, b, s in pairs])
 
+    def delete_same_as(self, pairs: Sequence[tuple[str, str]]) -> None:
+        self._write(q.DELETE_SAME_AS, [{"src": a, "dst": b} for a, b in pairs])
+
     # ------------------------------------------------------------ deletes
     def delete_document(self, doc_id: str, hub_threshold: int = DEFAULT_HUB_THRESHOLD) -> None:
         """Remove a document, its chunks, mentions, keyphrase links and relation provenance,
@@ -268,6 +271,13 @@ class GraphStore(ABC):
 
     def entity_keys(self) -> set[str]:
         return {str(r["key"]) for r in self.run(q.ENTITY_KEYS)}
+
+    def same_as_names(self) -> list[tuple[str, str, str, str]]:
+        """Every SAME_AS edge as (source key, source name, target key, target name)."""
+        return [
+            (str(r["src"]), str(r["src_name"]), str(r["dst"]), str(r["dst_name"]))
+            for r in self.run(q.SAME_AS_EDGES)
+        ]
 
     def unresolved_entities(self) -> list[EntityRecord]:
         return [_entity(r) for r in self.run(q.UNRESOLVED_ENTITIES)]

@@ -3,8 +3,10 @@
 Checks what an interrupted run, a lost Qdrant folder or a lost graph write could leave:
 documents never completed, several documents for one file, reader chunks with no
 vector (or vectors with no chunk), entities with no name vector (or name vectors with
-no entity), and entities never resolved. `repair` fixes each of them; a document whose
-vectors were lost is indexed again from its file when the file is still there.
+no entity), and entities never resolved; and SAME_AS edges that today's rules
+(`kg.same_as_rules`) refuse, written by an older kgrag (resolution links new entities and
+never judges old edges again). `repair` fixes each of them; a document whose vectors
+were lost is indexed again from its file when the file is still there.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kgrag.core.records import DocumentRecord
+from kgrag.kg.same_as_rules import same_as_allowed
 
 if TYPE_CHECKING:  # the remote client reads DoctorReport without the indexer's imports
     from kgrag.indexing.indexer import Indexer
@@ -29,6 +32,7 @@ class Diagnosis:
     entities_without_vectors: set[str] = field(default_factory=set)
     vectors_without_entities: set[str] = field(default_factory=set)
     unresolved: int = 0
+    refused_same_as: list[tuple[str, str]] = field(default_factory=list)  # (source, target)
 
     def rows(self) -> list[tuple[str, int]]:
         """(check, problems found), in the order they are repaired."""
@@ -40,6 +44,7 @@ class Diagnosis:
             ("entities without name vectors", len(self.entities_without_vectors)),
             ("name vectors without entities", len(self.vectors_without_entities)),
             ("entities not resolved", self.unresolved),
+            ("SAME_AS edges the rules refuse", len(self.refused_same_as)),
         ]
 
     @property
@@ -98,6 +103,12 @@ def diagnose(indexer: Indexer) -> Diagnosis:
     named = indexer.entity_index.keys()
     diagnosis.entities_without_vectors = entities - named
     diagnosis.vectors_without_entities = named - entities
+    reads_han = getattr(indexer.entity_index.embedder, "reads_chinese", False)
+    diagnosis.refused_same_as = [
+        (src, dst)
+        for src, src_name, dst, dst_name in indexer.graph.same_as_names()
+        if not same_as_allowed(src_name, dst_name, reads_han=reads_han)
+    ]
     return diagnosis
 
 
@@ -129,6 +140,7 @@ def repair(indexer: Indexer, diagnosis: Diagnosis) -> list[str]:
         left += [f"{path}: {reason}" for path, reason in failures]
     indexer.graph.mark_resolved(sorted(diagnosis.entities_without_vectors), resolved=False)
     indexer.resolve()  # name vectors without entities, entities not resolved
+    indexer.graph.delete_same_as(diagnosis.refused_same_as)
     return left
 
 

@@ -18,6 +18,7 @@ import pytest
 from kgrag.client import Client
 from kgrag.core.ids import doc_id_of_chunk
 from kgrag.core.settings import Settings
+from kgrag.extractors.normalize import normalize_key
 from kgrag.indexing.doctor import diagnose
 from kgrag.retrievers.vector_index import close_shared_clients
 from kgrag.runtime import drop_runtime, get_runtime
@@ -162,14 +163,18 @@ def test_doctor_finds_and_repairs_lost_vectors_and_names(
     victim = next(d for d in rt.graph.documents() if d.path.endswith("pierre-curie.md"))
     rt.vectors.delete_document(victim.id)  # as if the Qdrant write had been lost
     rt.entity_index.remove(sorted(clean.entity_vectors)[:3])
+    marie, pierre = normalize_key("Marie Curie"), normalize_key("Pierre Curie")
+    rt.graph.upsert_same_as([(marie, pierre, 0.9)])  # as an older kgrag's rules allowed
     found = diagnose(rt.indexer)
     assert not found.consistent
     assert set(found.chunks_without_vectors.values()) == {victim.id}
     assert len(found.entities_without_vectors) == 3
+    assert found.refused_same_as == [(marie, pierre)]
 
     report = Client(workspace=workspace, settings=settings).doctor(repair=True)
     assert dict(report.found)["chunks without vectors"] == len(found.chunks_without_vectors)
     assert report.after is not None and not any(n for _, n in report.after)
     assert report.not_repaired == []
+    assert (marie, pierre) not in {(a, b) for a, _, b, _ in rt.graph.same_as_names()}
     release(settings, workspace)
     assert snapshot(settings, workspace) == clean
