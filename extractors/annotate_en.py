@@ -5,6 +5,7 @@ so on two cores the two overlap)."""
 
 from __future__ import annotations
 
+import re
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
@@ -27,6 +28,21 @@ if TYPE_CHECKING:
     from spacy.language import Language
 
     from kgrag.extractors.embed import Embedder
+
+
+# A line break inside a sentence of hard-wrapped text: after a line of some length that
+# does not end a sentence, before a line that does not open a heading, list item, table
+# row or quote.
+_WRAPPED = re.compile(r"(?<=[^\n]{40})(?<![.!?:;\n])\n(?=[^\s#>|*+\-\d])")
+
+
+def unwrap_lines(text: str) -> str:
+    """`text` with the line breaks of hard-wrapped paragraphs made spaces, the same length
+    (offsets hold). spaCy's parser reads a lone line break as a token of its own and
+    attaches what follows it badly: "taught at the School of ... (ESPCI),\nwhere Marie Curie
+    also worked" made the clause the object of "taught" (a relation Pierre Curie -> teach
+    -> Marie Curie); joined, it is a relative clause about the school."""
+    return _WRAPPED.sub(" ", text)
 
 
 class EnglishAnnotator(LanguageAnnotator):
@@ -73,7 +89,8 @@ class EnglishAnnotator(LanguageAnnotator):
         for first in range(0, len(parts), self.batch_size):
             batch = parts[first : first + self.batch_size]
             with timed("spacy"), self._lock:
-                docs = list(self._nlp.pipe([p.text for p in batch], batch_size=self.batch_size))
+                texts = [unwrap_lines(p.text) for p in batch]
+                docs = list(self._nlp.pipe(texts, batch_size=self.batch_size))
             with timed("entities_en"):
                 for part, doc in zip(batch, docs, strict=True):
                     add_mentions(part, spacy_entities(doc))

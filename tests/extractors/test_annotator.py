@@ -165,3 +165,29 @@ def test_a_documents_annotations_do_not_depend_on_its_batch(annotator):
     assert [r.keyphrases for r in mine] == [r.keyphrases for r in alone]
     assert [r.entities for r in mine] == [r.entities for r in alone]
     assert [r.triples for r in mine] == [r.triples for r in alone]
+
+
+def test_a_hard_wrapped_sentence_is_parsed_as_one_line(annotator):
+    """A line break inside a sentence no longer changes its parse: the clause after it
+    was read as the object of the verb before it (Pierre Curie -> teach -> Marie Curie)."""
+    text = (
+        "Pierre Curie taught at the School of Industrial Physics and Chemistry in Paris (ESPCI),"
+        "\nwhere Marie Curie also worked in a converted shed."
+    )
+    doc = make_doc(text)
+    (result,) = annotator.annotate([(doc, FixedChunker().chunk(doc), None)])
+    teach = [t for t in result.triples if t.predicate.startswith("teach")]
+    assert teach and all("Marie Curie" not in (t.arg1 or "") for t in teach)
+    assert {(t.arg0, t.predicate) for t in result.triples} >= {("Marie Curie", "work in")}
+
+
+def test_unwrapping_keeps_offsets_headings_and_list_items():
+    from kgrag.extractors.annotate_en import unwrap_lines
+
+    wrapped = "a sentence that runs on past the end of its line and\ngoes on here."
+    assert unwrap_lines(wrapped) == wrapped.replace("\n", " ")
+    kept = (
+        "Radium Institute\nThe institute was founded in 1909 by the University of Paris.\n"
+        "- the first item of a list that is long enough to wrap\n- the second item\n\nNext."
+    )
+    assert unwrap_lines(kept) == kept
