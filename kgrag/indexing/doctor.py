@@ -103,11 +103,10 @@ def diagnose(indexer: Indexer) -> Diagnosis:
     named = indexer.entity_index.keys()
     diagnosis.entities_without_vectors = entities - named
     diagnosis.vectors_without_entities = named - entities
-    reads_han = getattr(indexer.entity_index.embedder, "reads_chinese", False)
     diagnosis.refused_same_as = [
         (src, dst)
         for src, src_name, dst, dst_name in indexer.graph.same_as_names()
-        if not same_as_allowed(src_name, dst_name, reads_han=reads_han)
+        if not same_as_allowed(src_name, dst_name, reads_han=indexer.reads_han)
     ]
     return diagnosis
 

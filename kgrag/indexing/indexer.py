@@ -138,6 +138,11 @@ class Indexer:
     def entity_index(self) -> EntityIndex:
         return self.models.entity_index
 
+    @property
+    def reads_han(self) -> bool:
+        """Whether the workspace's embedder tells Chinese names apart (SAME_AS rules)."""
+        return bool(getattr(self.entity_index.embedder, "reads_chinese", False))
+
     # ------------------------------------------------------------ reading
     def parse(self, paths: Sequence[Path]) -> tuple[list[Document], list[tuple[str, str]]]:
         """Documents, and (path, reason) for each file that could not be read. Whatever a
@@ -204,13 +209,13 @@ class Indexer:
 
     def _write(self, batch: PreparedBatch, on_document: Callable[[], None] | None) -> BatchStats:
         stats = batch.stats
-        if batch.documents:
+        backend = ""
+        if batch.documents:  # only then is the annotator needed (and loaded)
             dim = batch.documents[0].vectors.shape[1]
             self.vectors.ensure(dim, keyinfo=self.keyinfo)
+            backend = ",".join(f"{k}={v}" for k, v in sorted(self.annotator.backends.items()))
         self._write_keyinfo(batch)
         for item in batch.documents:
-            backends = sorted(self.annotator.backends.items())  # loaded: it extracted the item
-            backend = ",".join(f"{k}={v}" for k, v in backends)
             doc = item.doc
             started = time.perf_counter()
             self.vectors.upsert_units(_units(doc, item.chunks), item.vectors)
@@ -263,7 +268,7 @@ class Indexer:
             self.graph,
             self.entity_index,
             threshold=self.entity_index.name_threshold,
-            reads_han=getattr(self.entity_index.embedder, "reads_chinese", False),
+            reads_han=self.reads_han,
             prune=self._dropped,
             pending=pending,
         )
