@@ -20,6 +20,7 @@ from kgrag.extractors.query_terms import QueryAnalyzer
 from kgrag.kg.store import GraphStore
 from kgrag.retrievers.base import Query, Ranking, SubRetriever
 from kgrag.retrievers.bridge import BridgeConfig, bridge
+from kgrag.retrievers.coverage import CoverageConfig, cover
 from kgrag.retrievers.fuse import FusionMethod, fuse
 from kgrag.retrievers.graph import GraphEvidence
 from kgrag.retrievers.linking import Seed
@@ -77,6 +78,9 @@ class RetrievalConfig:
     # Modes with the graph: documents the top passage names by title move up behind it
     # (`retrievers.bridge`; `BridgeConfig(sources=0)` turns it off).
     bridges: BridgeConfig = field(default_factory=BridgeConfig)
+    # Modes with the graph: the first places go to hits that cover the question's words
+    # together (`retrievers.coverage`; `CoverageConfig(weight=0)` turns it off).
+    coverage: CoverageConfig = field(default_factory=CoverageConfig)
 
 
 @dataclass
@@ -135,7 +139,14 @@ class Retriever:
         timings["fuse_ms"] = _ms(started)
 
         evidence = [e for _, e in runs if e is not None]
-        pool = ranked[: max(2 * k, self.config.rerank_candidates if self.reranker else 0)]
+        with_graph = "graph" in MODE_RETRIEVERS[mode]
+        pool = ranked[
+            : max(
+                2 * k,
+                self.config.coverage.depth if with_graph else 0,
+                self.config.rerank_candidates if self.reranker else 0,
+            )
+        ]
         started = time.perf_counter()
         cited = {cid for e in evidence for cid, _ in e.result.chunks[:n]}
         records = self.graph.chunks(list(dict.fromkeys([h.chunk_id for h in pool] + [*cited])))
@@ -154,6 +165,10 @@ class Retriever:
         titles = {cid: r.title or r.path for cid, r in records.items()}
         facts = list(dict.fromkeys(f.text for e in evidence for f in e.facts(titles)))
         timings["hydrate_ms"] = _ms(started)
+        if with_graph:
+            started = time.perf_counter()
+            hits = cover(question, hits, self.config.coverage)
+            timings["coverage_ms"] = _ms(started)
         if self.reranker is not None:
             started = time.perf_counter()
             hits = self.reranker.rerank(question, hits, k)
