@@ -2,6 +2,7 @@
 Qdrant local mode: the result must be the snapshot a full read would give."""
 
 import json
+import math
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -142,3 +143,47 @@ def test_consistency_reads_see_a_batch_before_searches_do(index: VectorIndex):
         assert index.entity_keys() == {"radium"}
         assert [h.chunk_id for h in index.search_dense(query, 5)] == ["a:0"]
     assert [h.chunk_id for h in index.search_dense(query, 5)] == ["b:0"]
+
+
+def test_a_snapshot_no_search_reads_waits_for_writes_worth_a_refresh(
+    index: VectorIndex, monkeypatch: pytest.MonkeyPatch
+):
+    """An ingestion that nobody searches meanwhile must not copy the whole snapshot at
+    every batch: it is refreshed as batches end only while searches read it, or once the
+    writes waiting reach a tenth of it; a search always sees every write."""
+    units = _units()
+    index.upsert_units(units, _vectors(len(units), 0))
+    query = _vectors(1, 9)[0]
+    assert len(index.search_dense(query, 100)) == len(units)  # published, and read
+    applied: list[int] = []
+    original = Snapshot.apply
+
+    def counting(self: Snapshot, changes):  # type: ignore[no-untyped-def]
+        applied.append(len(changes))
+        return original(self, changes)
+
+    monkeypatch.setattr(Snapshot, "apply", counting)
+
+    def write_one(name: str) -> None:
+        with index.batch():
+            index.upsert_units(
+                [UnitRecord(f"{name}:0", f"{name}:0", name, name, name, "en")], _vectors(1, 3)
+            )
+
+    write_one("n1")
+    assert applied == [1]  # a search had read it: refreshed as the batch ended
+    write_one("n2")
+    assert applied == [1]  # nobody has searched since: left to the next search
+    found = index.search_dense(query, 100)
+    assert applied == [1, 1] and len(found) == len(units) + 2
+    assert {"n1:0", "n2:0"} <= {h.chunk_id for h in found}
+    write_one("n3")  # read again: refreshed at once
+    assert applied == [1, 1, 1]
+    below = math.ceil(0.1 * (len(units) + 3)) - 1  # points waiting, under a tenth
+    with index.batch():
+        index.upsert_units(_units("x")[:below], _vectors(below, 4))
+    assert len(applied) == 3  # no search since the last refresh, under a tenth waiting
+    with index.batch():
+        index.upsert_units(_units("y")[:2], _vectors(2, 5))
+    assert len(applied) == 4  # now enough waits to be worth it, searched or not
+    assert len(index.search_dense(query, 1000)) == len(units) + 3 + below + 2
