@@ -122,10 +122,14 @@ def _jieba() -> object:
     return jieba
 
 
+def latin_words(text: str) -> list[str]:
+    """Lowercased English (Latin-script) words, stopwords removed."""
+    return [t for t in (w.lower() for w in _WORD.findall(text)) if t not in _STOP_EN]
+
+
 def tokenize(text: str) -> list[str]:
     """Lowercased English words and jieba words for CJK runs, stopwords removed."""
-    tokens = [w.lower() for w in _WORD.findall(text)]
-    tokens = [t for t in tokens if t not in _STOP_EN]
+    tokens = latin_words(text)
     for run in HAN_RUN.findall(text):
         jieba = _jieba()
         tokens.extend(
