@@ -120,11 +120,13 @@ class Parsed:
 @dataclass
 class Extraction:
     """Documents chunked, embedded and annotated (in the order given), the seconds per
-    stage, and the process that did it."""
+    stage, the process that did it and the annotator backends it used ("ner=spacy,...",
+    recorded on each document), so the writer need not load an annotator to know them."""
 
     documents: list[PreparedDocument] = field(default_factory=list)
     stages: dict[str, float] = field(default_factory=dict)
     process: str = field(default_factory=this_process)
+    backends: str = ""
 
 
 def parse_paths(
@@ -160,6 +162,7 @@ def extract(
     result = Extraction()
     if not docs:
         return result
+    result.backends = ",".join(f"{k}={v}" for k, v in sorted(annotator.backends.items()))
     started = time.perf_counter()
     chunked = [(doc, chunker.chunk(doc)) for doc in docs]
     result.stages["chunk"] = time.perf_counter() - started

@@ -70,6 +70,7 @@ class PreparedBatch:
     restat: list[tuple[str, int, int]] = field(default_factory=list)
     stats: BatchStats = field(default_factory=BatchStats)
     extracted_by: str = ""  # the process (host:pid) that extracted `documents`
+    backends: str = ""  # the annotator backends that extracted them (`Extraction.backends`)
 
 
 @dataclass
@@ -100,6 +101,7 @@ class Plan:
             repairs=list(self.repairs),
             restat=list(self.restat),
             extracted_by=extraction.process if self.todo else "",
+            backends=extraction.backends,
         )
         batch.stats.unchanged = self.unchanged
         for stage, seconds in extraction.stages.items():
@@ -209,11 +211,9 @@ class Indexer:
 
     def _write(self, batch: PreparedBatch, on_document: Callable[[], None] | None) -> BatchStats:
         stats = batch.stats
-        backend = ""
-        if batch.documents:  # only then is the annotator needed (and loaded)
+        if batch.documents:
             dim = batch.documents[0].vectors.shape[1]
             self.vectors.ensure(dim, keyinfo=self.keyinfo)
-            backend = ",".join(f"{k}={v}" for k, v in sorted(self.annotator.backends.items()))
         self._write_keyinfo(batch)
         for item in batch.documents:
             doc = item.doc
@@ -221,7 +221,7 @@ class Indexer:
             self.vectors.upsert_units(_units(doc, item.chunks), item.vectors)
             stats.add_time("write_vectors", time.perf_counter() - started)
             started = time.perf_counter()
-            self.graph.upsert_document(doc, item.chunks, ner_backend=backend)
+            self.graph.upsert_document(doc, item.chunks, ner_backend=batch.backends)
             self.graph.upsert_annotations(doc.id, item.annotations)
             self.graph.mark_complete(doc.id)
             self.drop(item.stale)

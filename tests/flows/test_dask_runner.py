@@ -53,6 +53,14 @@ def test_the_dask_runner_extracts_in_workers_and_writes_what_the_default_writes(
         return write(self, batch, on_document)  # type: ignore[arg-type]
 
     monkeypatch.setattr(Indexer, "write", spy)
+    annotator_here: list[str] = []  # the flow's process needs no annotator of its own
+    annotator = Indexer.annotator
+
+    def watched(self: Indexer) -> object:
+        annotator_here.append(self.workspace)
+        return annotator.fget(self)  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(Indexer, "annotator", property(watched))
     before = _children()
 
     settings = make_settings(tmp_path / "dask", falkordb_server, task_runner="dask", dask_workers=2)
@@ -66,6 +74,10 @@ def test_the_dask_runner_extracts_in_workers_and_writes_what_the_default_writes(
     extracted_by = {b.extracted_by for b in written if b.documents}
     assert len(extracted_by) == 2 and this_process() not in extracted_by
     assert sum(len(b.documents) for b in written) == files
+    # the backend names each document records came from the workers' extraction
+    assert annotator_here == []
+    dask_backends = {b.backends for b in written if b.documents}
+    assert len(dask_backends) == 1 and "en=spacy:" in next(iter(dask_backends))
     # the run's cluster is closed: no worker process is left behind
     deadline = time.monotonic() + 15
     while _children() - before and time.monotonic() < deadline:
@@ -78,5 +90,6 @@ def test_the_dask_runner_extracts_in_workers_and_writes_what_the_default_writes(
     Client(workspace=f"{workspace}-ref", settings=reference).ingest(corpus)
     release(reference, f"{workspace}-ref")
     assert {b.extracted_by for b in written if b.documents} == {this_process()}
+    assert {b.backends for b in written if b.documents} == dask_backends
     assert dask_state.vectors and dask_state.entities
     assert dask_state == snapshot(reference, f"{workspace}-ref")
