@@ -1,4 +1,4 @@
-"""Question coverage: the top k chosen so that together they cover the question.
+"""Question coverage: the first places chosen so that together they cover the question.
 
 A multi-hop question spreads its words over several passages ("How many Publix stores
 are in the state that borders ... where Hello Love's performer lived?" needs the Publix
