@@ -98,14 +98,22 @@ class SamplerConfig:
     """Knobs for both samplers.
 
     `damping` is the probability of following an edge at each step; 1 - damping is the
-    restart (teleport-to-seeds) probability. 0.5, as in HippoRAG, keeps the walk close to
-    the seeds, which suits a subgraph that is already a tight neighbourhood.
+    restart (teleport-to-seeds) probability. HippoRAG uses 0.5; 0.6 lets the walk reach
+    one step further, the second and third hops of a multi-hop question.
 
     The `*_weight` fields scale edges of each kind before row normalisation, so only their
     ratios matter at a node: `next_weight` 0.2 lets reading order leak a little relevance to
-    neighbouring chunks without letting it dominate the entity evidence. Every edge touching
+    neighbouring chunks without letting it dominate the entity evidence, and
+    `relation_weight` 3 sends an entity's mass along its stored facts (entity to entity)
+    more than back into the chunks that mention it, so the walk follows "who did what to
+    whom" from the question's entities to the ones its answer hangs on. Every edge touching
     a hub entity is multiplied by `hub_weight` once per hub endpoint, so walks route around
     generic entities ("company", "2020") instead of through them.
+
+    Damping 0.5 -> 0.6 and relation weight 1 -> 3 together, fused R@5 / all-found@5 (after
+    title bridges and coverage): musique-dev 79.4 / 58 -> 80.4 / 60, hotpotqa-dev 95.0 / 92
+    -> 95.5 / 93. Every pair of damping 0.55 to 0.65 and relation weight 2.5 to 4 had R@5
+    within half a point of that on both sets; either change alone gained less.
 
     Restart (personalisation) mass: each seed group is normalised to sum 1 on its own and
     then scaled by `entity_seed_weight` / `chunk_seed_weight`. Entity-linking confidences
@@ -127,11 +135,11 @@ class SamplerConfig:
     Entity scores keep their restart mass.
     """
 
-    damping: float = 0.5
+    damping: float = 0.6
     max_iter: int = 50
     tol: float = 1e-6
     hub_weight: float = 0.1
-    relation_weight: float = 1.0
+    relation_weight: float = 3.0
     same_as_weight: float = 1.0
     mention_weight: float = 1.0
     next_weight: float = 0.2
@@ -381,7 +389,8 @@ def personalized_pagerank(
     dangling(r) the mass sitting on edgeless nodes. Sending dangling mass back to the seeds,
     rather than spreading it uniformly, keeps an isolated seed from leaking relevance to
     unrelated nodes. Stops when the L1 change drops below `config.tol` or after `max_iter`
-    steps; with damping 0.5 the error halves each step, so ~20 steps reach 1e-6.
+    steps; the error shrinks by the damping factor each step, so at 0.6 about 27 steps reach
+    1e-6.
 
     Seeds absent from the subgraph are ignored; with no usable seed the result is empty.
     """
@@ -424,7 +433,7 @@ def random_walk_with_restart(
     of the exact method), or moves to a neighbour in proportion to edge weight; it is cut
     off after `walk_length` nodes. Visit counts over all walks, divided by the total, are
     the stationary distribution of the same chain by the renewal argument, up to the
-    truncation bias (damping ** walk_length, ~0.1% at the defaults).
+    truncation bias (damping ** walk_length, ~0.6% at the defaults).
 
     All walks advance together as numpy arrays; the neighbour draw is one `searchsorted`
     over per-row cumulative weights laid out so that row i spans [i, i + 1).

@@ -59,7 +59,8 @@ def test_two_hop_chunk_outranks_unrelated_chunk() -> None:
 def test_exact_two_node_answer() -> None:
     # r_a = (1 - d) + d * r_c1 and r_c1 = d * r_a; with d = 0.5: r_a = 2/3, r_c1 = 1/3.
     sub = Subgraph(entities=[ent("a")], chunks=["c1"], mentions=[("c1", "a", 1.0)])
-    result = personalized_pagerank(sub, {"a": 1.0}, {}, SamplerConfig(tol=1e-12, max_iter=200))
+    config = SamplerConfig(damping=0.5, tol=1e-12, max_iter=200)
+    result = personalized_pagerank(sub, {"a": 1.0}, {}, config)
     assert scores(result.entities)["a"] == pytest.approx(2 / 3, abs=1e-9)
     assert scores(result.chunks)["c1"] == pytest.approx(1 / 3, abs=1e-9)
 
@@ -279,17 +280,19 @@ def test_large_random_graph_is_a_proper_distribution() -> None:
     assert len(result.chunks) + len(result.entities) > 0.9 * (n_ent + n_chunk)
 
     # Without the chunk seeds' restart: their group's share (0.5 of 1.5) times (1 - damping).
-    excluded = personalized_pagerank(sub, seeds, {"c0": 0.5, "c1": 0.2}, SamplerConfig())
+    default = SamplerConfig()
+    excluded = personalized_pagerank(sub, seeds, {"c0": 0.5, "c1": 0.2}, default)
     total = sum(s for _, s in excluded.chunks) + sum(s for _, s in excluded.entities)
-    assert total == pytest.approx(1.0 - (0.5 / 1.5) * 0.5, abs=1e-5)
+    assert total == pytest.approx(1.0 - (0.5 / 1.5) * (1 - default.damping), abs=1e-5)
 
 
 @pytest.mark.parametrize("sampler", [personalized_pagerank, random_walk_with_restart])
 def test_seed_chunk_ranks_on_graph_support_not_on_its_own_restart(sampler) -> None:  # type: ignore[no-untyped-def]
-    """c3 is a dense hit nothing else points at; c1 is where the question's entity is."""
-    config = SamplerConfig(chunk_scores_exclude_restart=False)
+    """c3 is a dense hit nothing else points at; c1 is where the question's entity is.
+    At damping 0.5 c3's restart share (a third of 0.5) beats what the walk brings c1."""
+    config = SamplerConfig(damping=0.5, chunk_scores_exclude_restart=False)
     kept = sampler(chain(), {"a": 1.0}, {"c3": 1.0}, config)
     assert kept.chunks[0][0] == "c3"  # its restart share alone puts it first
-    excluded = sampler(chain(), {"a": 1.0}, {"c3": 1.0}, SamplerConfig())
+    excluded = sampler(chain(), {"a": 1.0}, {"c3": 1.0}, SamplerConfig(damping=0.5))
     assert [cid for cid, _ in excluded.chunks] == ["c1", "c3", "c2"]
     assert scores(excluded.entities) == scores(kept.entities)  # entity scores unchanged
