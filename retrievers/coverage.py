@@ -44,7 +44,8 @@ def cover(question: str, hits: Sequence[Hit], config: CoverageConfig | None = No
     head = list(hits[: cfg.depth])
     if cfg.weight <= 0 or not asked or len(head) <= cfg.keep:
         return list(hits)
-    words = [_present(asked, f"{h.title}\n{h.text}") for h in head]
+    chinese = {w for w in asked if HAN_RUN.match(w)}
+    words = [_present(asked, chinese, f"{h.title}\n{h.text}") for h in head]
     chosen = list(range(cfg.keep))
     covered = set().union(*(words[i] for i in chosen))
     left = list(range(cfg.keep, len(head)))
@@ -61,9 +62,10 @@ def cover(question: str, hits: Sequence[Hit], config: CoverageConfig | None = No
     return [head[i] for i in chosen] + list(hits[cfg.depth :])
 
 
-def _present(asked: set[str], text: str) -> set[str]:
-    """The question's words that `text` has: English words as words, Chinese ones as
-    substrings (cutting ten passages with jieba cost more than the rest of a query)."""
+def _present(asked: set[str], chinese: set[str], text: str) -> set[str]:
+    """The question's words (`asked`, of which `chinese` are Chinese) that `text` has:
+    English words as words, Chinese ones as substrings (cutting ten passages with jieba
+    cost more than the rest of a query)."""
     found = asked & set(latin_words(text))
-    found.update(w for w in asked if HAN_RUN.match(w) and w in text)
+    found.update(w for w in chinese if w in text)
     return found
